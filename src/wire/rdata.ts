@@ -115,7 +115,8 @@ export function forEachRdataName(rdata: Uint8Array, type: number, fn: (offset: n
     else if (field === NAPTR_HEADER) p += naptrHeaderLength(rdata, p, rdata.length);
     else {
       fn(p, field);
-      while (rdata[p] !== 0) p += rdata[p]! + 1;
+      // Stored RDATA is well formed, but never loop past its end if it is not.
+      while (p < rdata.length && rdata[p] !== 0) p += rdata[p]! + 1;
       p += 1;
     }
   }

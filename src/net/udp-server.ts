@@ -1,0 +1,43 @@
+// DNS over UDP (RFC 1035 4.2.1): one dgram socket per listen address, answered by the Responder.
+
+import dgram from 'node:dgram';
+import type { Responder } from '../answer/responder.js';
+import type { HostPort as ListenAddress } from '../config/address.js';
+
+export class UdpServer {
+  private socket: dgram.Socket | null = null;
+
+  constructor(
+    readonly address: ListenAddress,
+    private readonly responder: Responder,
+    private readonly onError: (err: Error) => void,
+  ) {}
+
+  /** Bind; resolves with the bound port (useful when the configured port is 0). */
+  listen(): Promise<number> {
+    const socket = dgram.createSocket({ type: this.address.family === 6 ? 'udp6' : 'udp4', ipv6Only: this.address.family === 6 });
+    this.socket = socket;
+    const responder = this.responder;
+    socket.on('message', (msg, rinfo) => {
+      const out = responder.answer(msg, msg.length, false);
+      if (out === null) return;
+      // The responder's buffer is reused by the next query; the send is asynchronous, so copy.
+      socket.send(Buffer.from(out), rinfo.port, rinfo.address);
+    });
+    return new Promise((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind(this.address.port, this.address.host, () => {
+        socket.off('error', reject);
+        socket.on('error', this.onError);
+        resolve(socket.address().port);
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    const s = this.socket;
+    this.socket = null;
+    if (!s) return Promise.resolve();
+    return new Promise((resolve) => s.close(() => resolve()));
+  }
+}

@@ -1,0 +1,43 @@
+// The zone table: every served zone by name, longest-match lookup (RFC 1034 4.3.2 step 2).
+// This is the one place a snapshot is published: replacing a zone is one Map.set.
+
+import { nameKey, type Zone } from './zone.js';
+
+export class ZoneTable {
+  private readonly zones = new Map<string, Zone>();
+
+  /** Publish (or replace) a zone snapshot. Queries already holding the old one finish with it. */
+  publish(zone: Zone): void {
+    this.zones.set(nameKey(zone.origin), zone);
+  }
+
+  remove(key: string): boolean {
+    return this.zones.delete(key);
+  }
+
+  get(key: string): Zone | undefined {
+    return this.zones.get(key);
+  }
+
+  get size(): number {
+    return this.zones.size;
+  }
+
+  values(): IterableIterator<Zone> {
+    return this.zones.values();
+  }
+
+  /**
+   * The zone with the longest origin that is a suffix of the query name. `lower` holds the lower-cased
+   * wire-form query name from offset `start`; `labelStarts` the offset of each label, leftmost first.
+   * `skip` labels at the left are not considered (DS queries look one level up, RFC 4035 3.1.4.1).
+   */
+  find(lower: Buffer, labelStarts: ArrayLike<number>, labelCount: number, end: number, skip = 0): Zone | undefined {
+    if (this.zones.size === 0) return undefined;
+    for (let i = skip; i <= labelCount; i++) {
+      const z = this.zones.get(lower.toString('latin1', i < labelCount ? labelStarts[i]! : end - 1, end));
+      if (z !== undefined) return z;
+    }
+    return undefined;
+  }
+}
