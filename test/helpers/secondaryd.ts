@@ -36,6 +36,8 @@ export interface DaemonOptions {
   serverYaml?: string;
   /** Replace the whole config (after `{PORT}` and `{DIR}` substitution). */
   configText?: string;
+  /** Extra files to write into the daemon's directory, by name. */
+  files?: Record<string, string>;
   logLevel?: string;
 }
 
@@ -59,6 +61,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   const dir = mkdtempSync(join(tmpdir(), 'secondaryd-test-'));
   const host = '127.0.0.1';
   const port = await freePort(host);
+  for (const [name, text] of Object.entries(opts.files ?? {})) writeFileSync(join(dir, name), text);
   let zonesYaml = '';
   for (const z of opts.zones) {
     let file = z.file;
