@@ -46,6 +46,8 @@ export function nameFromText(text: string, origin?: Buffer): Buffer {
         if (v > 255) throw new NameSyntaxError(`escape \\${d} out of range in "${text}"`);
         label.push(v);
         i += 3;
+      } else if (/^[0-9]/.test(d)) {
+        throw new NameSyntaxError(`escape \\${d.replace(/[^0-9].*$/, '')} needs three digits in "${text}"`);
       } else if (i + 1 < text.length) {
         label.push(text.charCodeAt(i + 1) & 0xff);
         i += 1;

@@ -4,8 +4,6 @@
 // Every parser returns undefined (or throws a plain Error with a message) on bad input; callers
 // attach the source position. Text is an "octet string" (char codes <= 0xff, see lexer.ts).
 
-import net from 'node:net';
-
 // --- character-strings ------------------------------------------------------------------------
 
 /** Octets of a presentation-format string with `\X` and `\DDD` escapes resolved. */
@@ -170,25 +168,35 @@ export function bytesToIpv4(b: Uint8Array, off = 0): string {
   return `${b[off]}.${b[off + 1]}.${b[off + 2]}.${b[off + 3]}`;
 }
 
-/** IPv6 text (RFC 4291 2.2, with an optional dotted-quad tail) as 16 octets, or undefined. */
+/** IPv6 text (RFC 4291 2.2: hex groups, at most one "::", optional dotted-quad tail) as 16 octets, or undefined. */
 export function ipv6ToBytes(text: string): Buffer | undefined {
-  if (text.includes('%') || !net.isIPv6(text)) return undefined;
-  const out = Buffer.alloc(16);
+  if (text.length < 2 || text.length > 45) return undefined;
+  const lastColon = text.lastIndexOf(':');
+  if (lastColon < 0) return undefined;
   let s = text;
-  let tail: Buffer | undefined;
-  if (s.includes('.')) {
-    const cut = s.lastIndexOf(':');
-    tail = ipv4ToBytes(s.slice(cut + 1));
-    if (!tail) return undefined;
-    s = s.slice(0, cut + 1) + '0:0'; // two placeholder groups for the IPv4 tail
+  let tail4: Buffer | undefined;
+  if (text.indexOf('.', lastColon) >= 0) {
+    tail4 = ipv4ToBytes(text.slice(lastColon + 1));
+    if (!tail4) return undefined;
+    s = text.slice(0, lastColon + 1) + '0:0'; // two placeholder groups, overwritten below
   }
-  const halves = s.split('::');
-  const head = halves[0] ? halves[0].split(':') : [];
-  const rest = halves.length > 1 && halves[1] ? halves[1].split(':') : [];
-  const groups = [...head, ...new Array<string>(8 - head.length - rest.length).fill('0'), ...rest];
-  if (groups.length !== 8) return undefined;
-  for (let i = 0; i < 8; i++) out.writeUInt16BE(parseInt(groups[i]!, 16), i * 2);
-  if (tail) tail.copy(out, 12);
+  const gap = s.indexOf('::');
+  if (gap >= 0 && s.indexOf('::', gap + 1) >= 0) return undefined;
+  const head = gap < 0 ? s : s.slice(0, gap);
+  const tail = gap < 0 ? '' : s.slice(gap + 2);
+  const hg = head === '' ? [] : head.split(':');
+  const tg = tail === '' ? [] : tail.split(':');
+  if (gap < 0 ? hg.length !== 8 : hg.length + tg.length > 7) return undefined;
+  const out = Buffer.alloc(16);
+  const put = (groups: string[], at: number): boolean => {
+    for (let i = 0; i < groups.length; i++) {
+      if (!/^[0-9a-fA-F]{1,4}$/.test(groups[i]!)) return false;
+      out.writeUInt16BE(parseInt(groups[i]!, 16), (at + i) * 2);
+    }
+    return true;
+  };
+  if (!put(hg, 0) || !put(tg, 8 - tg.length)) return undefined;
+  if (tail4) tail4.copy(out, 12);
   return out;
 }
 

@@ -47,7 +47,6 @@ const BSLASH = 0x5c;
 
 /** A string whose char codes are octets: non-ASCII text is UTF-8 encoded first (what a file on disk holds). */
 export function toOctetString(text: string): string {
-  // eslint-disable-next-line no-control-regex
   return /[^\x00-\x7f]/.test(text) ? Buffer.from(text, 'utf8').toString('latin1') : text;
 }
 

@@ -6,11 +6,7 @@
 // plain sequence: LOC, SVCB, APL, IPSECKEY); the same declaration parses text and formats wire, so
 // the reader and the writer cannot drift apart.
 
-import {
-  Type,
-  typeFromText,
-  typeToText,
-} from '../wire/constants.js';
+import { Type, typeFromText, typeToText } from '../wire/constants.js';
 import { NameSyntaxError, WireFormatError } from '../wire/errors.js';
 import { MAX_LABEL_LENGTH, MAX_NAME_LENGTH, nameFromText, nameToText } from '../wire/name.js';
 import {

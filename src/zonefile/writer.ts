@@ -10,14 +10,14 @@ import { LOWER, nameEquals, nameToText } from '../wire/name.js';
 import type { ResourceRecord } from '../wire/record.js';
 import { codecOf, genericRdataText, presentRdata, typeText } from './rdata-text.js';
 
-/** `TYPE RDATA` of a record: presentation format when portable and possible, else RFC 3597. */
+/** `TYPE<tab>RDATA` of a record: presentation format when portable and possible, else RFC 3597. */
 export function formatTypeAndRdata(type: number, rdata: Buffer): string {
   const codec = codecOf(type);
   if (codec?.portable) {
     const text = presentRdata(type, rdata);
-    if (text !== undefined) return text === '' ? typeText(type) : `${typeText(type)} ${text}`;
+    if (text !== undefined) return text === '' ? typeText(type) : `${typeText(type)}\t${text}`;
   }
-  return `${typeText(type)} ${genericRdataText(rdata)}`;
+  return `${typeText(type)}\t${genericRdataText(rdata)}`;
 }
 
 /** One record as a master-file line (no newline), owner absolute. */
@@ -89,7 +89,11 @@ export function* zoneLines(records: readonly ResourceRecord[], origin: Buffer): 
     const owner = nameToText(g.owner);
     // Array.prototype.sort is stable: RDATA order within an RRset is kept.
     const rrs = g.records.length > 1 ? g.records.sort((a, b) => a.type - b.type) : g.records;
-    for (const rr of rrs) yield `${owner}\t${rr.ttl}\t${classToText(rr.class)}\t${formatTypeAndRdata(rr.type, rr.rdata)}`;
+    for (const rr of rrs) {
+      // The group is case-insensitive; a record spelled differently keeps its own spelling.
+      const text = rr.owner === g.owner || rr.owner.equals(g.owner) ? owner : nameToText(rr.owner);
+      yield `${text}\t${rr.ttl}\t${classToText(rr.class)}\t${formatTypeAndRdata(rr.type, rr.rdata)}`;
+    }
   }
 }
 
