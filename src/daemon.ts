@@ -1,46 +1,63 @@
-// The composition root: reads the config, loads zones, binds the listeners, handles signals.
+// The composition root: reads the config, loads zones, runs the refresh scheduler, binds the
+// listeners, answers NOTIFY, handles signals.
 
+import { handleNotify, type NotifyPolicy, type NotifyTsig } from './answer/notify.js';
 import { Responder } from './answer/responder.js';
-import { type Config, loadConfig } from './config/parse.js';
-import type { Logger } from './log.js';
+import { matchAcl } from './config/acl.js';
 import { formatHostPort, type HostPort as ListenAddress } from './config/address.js';
+import { type Config, loadConfig, type TsigKeyConfig, type ZoneConfig } from './config/parse.js';
+import type { Logger } from './log.js';
 import { TcpServer } from './net/tcp-server.js';
 import { UdpServer } from './net/udp-server.js';
+import { XfrClient, type TransferInfo, type ZoneSink } from './net/xfr-client.js';
+import { RefreshScheduler } from './refresh/scheduler.js';
 import { nameFromText } from './wire/name.js';
+import { signResponse, TsigError, verifyRequest } from './wire/tsig.js';
 import { buildZone, nameKey, type Zone } from './zone/zone.js';
-import { ZoneTable } from './zone/zone-table.js';
+import { UnservedZone, ZoneTable } from './zone/zone-table.js';
 import { readZoneFile } from './zonefile/reader.js';
 
-export class Daemon {
+export class Daemon implements ZoneSink {
   readonly table = new ZoneTable();
   private responder: Responder | null = null;
   private udp: UdpServer[] = [];
   private tcp: TcpServer[] = [];
   private stopping = false;
+  private readonly xfr: XfrClient;
+  readonly scheduler: RefreshScheduler;
+  /** Secondary zones by key (lower-case name with the final dot). */
+  private secondaries = new Map<string, ZoneConfig>();
+  private keys = new Map<string, TsigKeyConfig>();
 
   constructor(
     private config: Config,
     private readonly configPath: string,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.xfr = new XfrClient(config, this);
+    this.scheduler = new RefreshScheduler({ executor: this.xfr, logger: log.child({ op: 'refresh' }) });
+    this.keys = new Map(config.keys.map((k) => [k.name, k]));
+  }
 
-  /** Load every zone, then bind every listener. Zones that fail to load are logged and skipped. */
+  /** Load every zone, bind every listener, then start refreshing. Zones that fail to load are logged and skipped. */
   async start(): Promise<void> {
     await this.loadZones(this.config);
     const server = this.config.server;
     this.responder = new Responder(this.table, { udpPayload: server.udpPayload, identity: server.identity });
     for (const address of server.listen) await this.bind(address);
-    this.log.info({ op: 'start', zones: this.table.size }, 'serving');
+    for (const zc of this.config.zones) if (zc.file === undefined) this.addSecondary(zc);
+    this.log.info({ op: 'start', zones: this.config.zones.length }, 'serving');
   }
 
   private async bind(address: ListenAddress): Promise<void> {
     const responder = this.responder!;
     const server = this.config.server;
     const onError = (err: Error): void => this.log.error({ err, op: 'listen', remote: formatHostPort(address) }, 'socket error');
-    const udp = new UdpServer(address, responder, onError);
+    const notify = (msg: Buffer, remote: string): Buffer | null => this.onNotify(msg, remote);
+    const udp = new UdpServer(address, responder, notify, onError);
     const port = await udp.listen();
     // With port 0 the kernel picks the UDP port; TCP then binds the same one.
-    const tcp = new TcpServer({ ...address, port }, responder, { idleTimeoutMs: server.tcpIdleTimeout * 1000, maxConnections: server.tcpMaxConnections }, onError);
+    const tcp = new TcpServer({ ...address, port }, responder, notify, { idleTimeoutMs: server.tcpIdleTimeout * 1000, maxConnections: server.tcpMaxConnections }, onError);
     await tcp.listen();
     this.udp.push(udp);
     this.tcp.push(tcp);
@@ -63,6 +80,74 @@ export class Daemon {
     }
   }
 
+  /** A zone pulled from primaries: SERVFAIL until its first transfer, then refreshed. */
+  private addSecondary(zc: ZoneConfig): void {
+    this.secondaries.set(zc.name, zc);
+    if (this.table.get(tableKey(zc)) === undefined) this.table.publish(new UnservedZone(nameFromText(zc.name), 'loading'));
+    this.scheduler.addZone(zc.name, zc);
+  }
+
+  private removeSecondary(name: string): void {
+    this.secondaries.delete(name);
+    this.scheduler.removeZone(name);
+  }
+
+  // ZoneSink: what the transfer code reads and publishes.
+
+  current(zc: ZoneConfig): Zone | undefined {
+    return this.table.served(tableKey(zc));
+  }
+
+  publish(zc: ZoneConfig, snapshot: Zone, info: TransferInfo): void {
+    if (!this.secondaries.has(zc.name)) return; // removed by a reload while the transfer ran
+    this.table.publish(snapshot);
+    this.log.info(
+      { zone: zc.name, op: 'transfer', kind: info.kind, remote: info.primary, serial: info.serial, records: info.records, bytes: info.bytes, durationMs: info.durationMs, ...(info.fallback ? { fallback: info.fallback } : {}) },
+      'zone transferred',
+    );
+  }
+
+  expire(zc: ZoneConfig): void {
+    if (!this.secondaries.has(zc.name)) return;
+    this.table.publish(new UnservedZone(nameFromText(zc.name), 'expired'));
+    this.log.error({ zone: zc.name, op: 'expire' }, 'zone expired: no successful refresh within EXPIRE, answering SERVFAIL');
+  }
+
+  /** A NOTIFY (RFC 1996) from `remote`: check, answer, and tell the scheduler. */
+  private onNotify(msg: Buffer, remote: string): Buffer | null {
+    const outcome = handleNotify(msg, remote, (zone) => this.notifyPolicy(zone), this.notifyTsig);
+    const fields = { zone: outcome.zone, op: 'notify', remote, ...(outcome.serial !== undefined ? { serial: outcome.serial } : {}) };
+    if (outcome.accepted) this.log.info(fields, 'NOTIFY accepted');
+    else this.log.warn({ ...fields, reason: outcome.reason }, 'NOTIFY refused');
+    return outcome.response;
+  }
+
+  private notifyPolicy(zone: string): NotifyPolicy | undefined {
+    const zc = this.secondaries.get(zone);
+    if (zc === undefined) return undefined;
+    return {
+      allowed: (address, keyName) => matchAcl(zc.allowNotify, address, keyName),
+      notify: (address, serial) => {
+        // RFC 1996 3.11: query the notifier first when it is one of the primaries.
+        const primary = zc.primaries.find((p) => sameAddress(p.host, address));
+        this.scheduler.notify(zc.name, serial, primary === undefined ? undefined : formatHostPort(primary));
+      },
+    };
+  }
+
+  private readonly notifyTsig: NotifyTsig = {
+    verify: (raw, msg) => {
+      const now = Math.floor(Date.now() / 1000);
+      try {
+        const { key, mac } = verifyRequest(raw, msg.tsig!, this.keys, now);
+        return { keyName: key.name, sign: (response: Buffer) => signResponse(response, key, mac, now).signed };
+      } catch (err) {
+        if (err instanceof TsigError) return { error: err.message, rcode: err.rcode };
+        throw err;
+      }
+    },
+  };
+
   /** Re-read the config and the zone files (SIGHUP). An invalid config keeps the running one. */
   async reload(): Promise<void> {
     let next: Config;
@@ -72,24 +157,40 @@ export class Daemon {
       this.log.error({ op: 'reload', err }, 'invalid config, keeping the running one');
       return;
     }
-    const keep = new Set(next.zones.map((z) => nameKey(nameFromText(z.name))));
-    for (const zone of [...this.table.values()]) {
-      const key = nameKey(zone.origin);
+    const keep = new Set(next.zones.map(tableKey));
+    for (const entry of [...this.table.values()]) {
+      const key = nameKey(entry.origin);
       if (!keep.has(key)) this.table.remove(key);
     }
+    const names = new Set(next.zones.map((z) => z.name));
+    for (const name of [...this.secondaries.keys()]) if (!names.has(name)) this.removeSecondary(name);
     this.config = next;
+    this.keys = new Map(next.keys.map((k) => [k.name, k]));
+    this.xfr.setConfig(next);
     await this.loadZones(next);
-    this.log.info({ op: 'reload', zones: this.table.size }, 'reloaded');
+    for (const zc of next.zones) if (zc.file === undefined && !this.secondaries.has(zc.name)) this.addSecondary(zc);
+    this.log.info({ op: 'reload', zones: next.zones.length }, 'reloaded');
   }
 
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
-    await Promise.all([...this.udp.map((s) => s.close()), ...this.tcp.map((s) => s.close())]);
+    await Promise.all([this.scheduler.stop(), ...this.udp.map((s) => s.close()), ...this.tcp.map((s) => s.close())]);
     this.udp = [];
     this.tcp = [];
     this.log.info({ op: 'stop' }, 'stopped');
   }
+}
+
+/** The zone table's key of a configured zone. */
+function tableKey(zc: ZoneConfig): string {
+  return nameKey(nameFromText(zc.name));
+}
+
+/** Same IP address, an IPv4-mapped IPv6 form matching its IPv4 form. */
+function sameAddress(a: string, b: string): boolean {
+  const strip = (x: string): string => (x.startsWith('::ffff:') ? x.slice(7) : x).toLowerCase();
+  return strip(a) === strip(b);
 }
 
 export async function loadZoneFile(name: string, file: string): Promise<Zone> {

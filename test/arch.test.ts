@@ -16,7 +16,7 @@ const ALLOWED: Record<string, string[]> = {
   answer: ['wire', 'zone'],
   xfr: ['wire', 'zone'],
   refresh: ['wire', 'config'],
-  net: ['wire', 'zone', 'answer', 'xfr', 'config'],
+  net: ['wire', 'zone', 'answer', 'xfr', 'config', 'refresh'],
   monitor: ['wire', 'zone', 'refresh', 'config'],
   '.': ['*'], // daemon.ts, cli.ts, main.ts, log.ts: the composition root
 };

@@ -18,7 +18,7 @@ import { Class, Flag, Opcode, Rcode, Type } from '../wire/constants.js';
 import { isSubdomain, LOWER, MAX_NAME_LENGTH } from '../wire/name.js';
 import { NODE_DELEGATION, NODE_DNAME, type RRset, type ZoneNode } from '../zone/node.js';
 import type { Zone } from '../zone/zone.js';
-import type { ZoneTable } from '../zone/zone-table.js';
+import { UnservedZone, type ZoneTable } from '../zone/zone-table.js';
 import { PARSE_DROP, PARSE_FORMERR, Query } from './query.js';
 import { ResponseWriter } from './render.js';
 
@@ -159,6 +159,8 @@ export class Responder {
       if (zone === undefined) {
         rcode = Rcode.REFUSED;
         ede = EDE_NOT_AUTHORITATIVE;
+      } else if (zone instanceof UnservedZone) {
+        rcode = Rcode.SERVFAIL; // ours, but not loaded yet or expired
       } else {
         const r = this.resolve(zone);
         rcode = r & 0xff;

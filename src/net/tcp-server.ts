@@ -5,6 +5,7 @@ import net from 'node:net';
 import type { Responder } from '../answer/responder.js';
 import { TcpFramer } from '../wire/tcp-framer.js';
 import type { HostPort as ListenAddress } from '../config/address.js';
+import { isNotify, type NotifyHandler } from './udp-server.js';
 
 export interface TcpServerOptions {
   /** Close a connection idle this long (RFC 7766 6.2.3). */
@@ -12,18 +13,14 @@ export interface TcpServerOptions {
   maxConnections: number;
 }
 
-/** A request the TCP server hands elsewhere (zone transfers); return true when taken. */
-export type TcpHandler = (msg: Buffer, socket: net.Socket) => boolean;
-
 export class TcpServer {
   private server: net.Server | null = null;
   private readonly sockets = new Set<net.Socket>();
-  /** Optional hook for messages that are not plain queries (AXFR/IXFR served by the transfer code). */
-  handler: TcpHandler | null = null;
 
   constructor(
     readonly address: ListenAddress,
     private readonly responder: Responder,
+    private readonly notify: NotifyHandler,
     private readonly options: TcpServerOptions,
     private readonly onError: (err: Error) => void,
   ) {}
@@ -59,8 +56,7 @@ export class TcpServer {
         return;
       }
       for (const msg of messages) {
-        if (this.handler !== null && this.handler(msg, socket)) continue;
-        const out = this.responder.answer(msg, msg.length, true);
+        const out = isNotify(msg) ? this.notify(msg, socket.remoteAddress ?? '') : this.responder.answer(msg, msg.length, true);
         if (out === null) continue;
         const framed = Buffer.allocUnsafe(out.length + 2);
         framed.writeUInt16BE(out.length, 0);

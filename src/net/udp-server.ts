@@ -4,12 +4,21 @@ import dgram from 'node:dgram';
 import type { Responder } from '../answer/responder.js';
 import type { HostPort as ListenAddress } from '../config/address.js';
 
+/** Answers a NOTIFY (opcode 4) from `remote` (an IP address), or returns null to send nothing. */
+export type NotifyHandler = (msg: Buffer, remote: string) => Buffer | null;
+
+/** Opcode of a message from its header, without parsing it. */
+export function isNotify(msg: Buffer): boolean {
+  return msg.length >= 12 && ((msg[2]! >> 3) & 0xf) === 4 && (msg[2]! & 0x80) === 0;
+}
+
 export class UdpServer {
   private socket: dgram.Socket | null = null;
 
   constructor(
     readonly address: ListenAddress,
     private readonly responder: Responder,
+    private readonly notify: NotifyHandler,
     private readonly onError: (err: Error) => void,
   ) {}
 
@@ -18,7 +27,13 @@ export class UdpServer {
     const socket = dgram.createSocket({ type: this.address.family === 6 ? 'udp6' : 'udp4', ipv6Only: this.address.family === 6 });
     this.socket = socket;
     const responder = this.responder;
+    const notify = this.notify;
     socket.on('message', (msg, rinfo) => {
+      if (isNotify(msg)) {
+        const reply = notify(msg, rinfo.address);
+        if (reply !== null) socket.send(reply, rinfo.port, rinfo.address);
+        return;
+      }
       const out = responder.answer(msg, msg.length, false);
       if (out === null) return;
       // The responder's buffer is reused by the next query; the send is asynchronous, so copy.

@@ -1,0 +1,80 @@
+// The receiving side of a full zone transfer (RFC 5936), sans I/O: response messages in, a checked
+// zone snapshot out.
+//
+//   push(first message)  --SOA first?--> collecting --push()...--> closing SOA == opening SOA
+//                                             |                                    |
+//                        any check fails: TransferError          buildZone aside -> 'done', result()
+//
+// Each push handles exactly one message, so a driver can return to the event loop between messages;
+// the work per message is linear in its size. Once a push has thrown, the session stays failed.
+
+import { Type } from '../wire/constants.js';
+import type { Zone } from '../zone/zone.js';
+import { TransferError } from './errors.js';
+import { AxfrBody, checkFirst, checkRecord, ResponseStream, soaSerial, trailing } from './stream.js';
+import type { TransferOptions } from './stream.js';
+
+export type AxfrOptions = TransferOptions;
+
+export interface AxfrResult {
+  zone: Zone;
+  serial: number;
+  /** Answer records received, both SOAs included (what BIND and Knot log as "records"). */
+  records: number;
+  /** Octets of the response messages. */
+  bytes: number;
+  messages: number;
+}
+
+export class AxfrSession {
+  private readonly stream: ResponseStream;
+  private body: AxfrBody | undefined;
+  private zone: Zone | undefined;
+  private failure: TransferError | undefined;
+
+  constructor(private readonly opts: AxfrOptions) {
+    this.stream = new ResponseStream(opts, Type.AXFR);
+  }
+
+  /** True once the closing SOA arrived and the zone was built. */
+  get done(): boolean {
+    return this.zone !== undefined;
+  }
+
+  /** Feed the next response message. Throws TransferError; 'done' after the closing SOA. */
+  push(raw: Buffer): 'more' | 'done' {
+    if (this.failure) throw this.failure;
+    try {
+      if (this.zone) throw new TransferError('malformed', 'message after the end of the transfer');
+      const msg = this.stream.next(raw);
+      const zone = this.opts.zone;
+      let i = 0;
+      if (!this.body) {
+        this.body = new AxfrBody(zone, checkFirst(msg, zone));
+        i = 1;
+      }
+      for (; i < msg.answer.length; i++) {
+        const rr = msg.answer[i]!;
+        checkRecord(rr, zone);
+        if (this.body.add(rr)) {
+          trailing(i, msg);
+          this.stream.finish();
+          this.zone = this.body.build();
+          return 'done';
+        }
+      }
+      return 'more';
+    } catch (err) {
+      if (err instanceof TransferError) this.failure = err;
+      throw err;
+    }
+  }
+
+  /** The transferred zone. Before 'done' (a stream that ended early) it throws TransferError('truncated'). */
+  result(): AxfrResult {
+    if (this.failure) throw this.failure;
+    if (!this.zone) throw new TransferError('truncated', 'the transfer ended before its closing SOA');
+    const s = this.stream;
+    return { zone: this.zone, serial: soaSerial(this.body!.first), records: s.records, bytes: s.bytes, messages: s.messages };
+  }
+}

@@ -1,0 +1,152 @@
+// What AXFR (RFC 5936) and IXFR (RFC 1995) answers have in common: a stream of response messages
+// checked one by one under limits, and an AXFR-form body collected up to its closing SOA.
+
+import { Class, Flag, Type } from '../wire/constants.js';
+import { isSubdomain, nameEquals, nameToText } from '../wire/name.js';
+import { canonicalRdata } from '../wire/rdata.js';
+import type { Message } from '../wire/message.js';
+import type { ResourceRecord } from '../wire/record.js';
+import { serialCompare } from '../wire/serial.js';
+import { buildZone, ZoneError } from '../zone/zone.js';
+import type { Zone } from '../zone/zone.js';
+import { TransferError } from './errors.js';
+import type { MessageVerifier } from './errors.js';
+import { checkResponse, decodeResponse, finishTsig } from './response.js';
+
+/** Options every transfer session takes. */
+export interface TransferOptions {
+  /** Zone name (wire form) we asked for. */
+  zone: Buffer;
+  /** ID of our request. */
+  id: number;
+  /** Most answer records accepted over the whole transfer (both SOAs and every IXFR SOA count). */
+  maxRecords: number;
+  /** Most octets accepted over the whole transfer (sum of the messages, TCP length prefixes not counted). */
+  maxBytes: number;
+  /** TSIG verifier for the transfer, when the primary has a key. */
+  verifier?: MessageVerifier;
+}
+
+/** Message-level checks and counters of one transfer's response stream. */
+export class ResponseStream {
+  messages = 0;
+  records = 0;
+  bytes = 0;
+
+  constructor(
+    private readonly o: TransferOptions,
+    private readonly qtype: number,
+  ) {
+    if (!Number.isInteger(o.maxRecords) || o.maxRecords < 1) throw new RangeError('maxRecords must be a positive integer');
+    if (!Number.isInteger(o.maxBytes) || o.maxBytes < 1) throw new RangeError('maxBytes must be a positive integer');
+  }
+
+  /** Check the next message of the stream and return it decoded. */
+  next(raw: Buffer): Message {
+    // The byte limit is checked before decoding so an oversized stream costs us no parsing.
+    this.bytes += raw.length;
+    if (this.bytes > this.o.maxBytes) throw new TransferError('too-many-bytes', `transfer exceeds ${this.o.maxBytes} octets`);
+    const msg = decodeResponse(raw);
+    // RFC 5936 2.2.1: the first message echoes the question; later ones may leave it out.
+    checkResponse(raw, msg, { zone: this.o.zone, id: this.o.id, qtype: this.qtype }, this.o.verifier, this.messages === 0);
+    // Transfers run over TCP, where a truncated message can only mean a broken server (RFC 5936 2.2.1).
+    if (msg.flags & Flag.TC) throw new TransferError('truncated', 'TC bit set in a transfer message');
+    this.messages++;
+    this.records += msg.answer.length;
+    if (this.records > this.o.maxRecords) throw new TransferError('too-many-records', `transfer exceeds ${this.o.maxRecords} records`);
+    return msg;
+  }
+
+  finish(): void {
+    finishTsig(this.o.verifier);
+  }
+}
+
+/**
+ * Every transferred record must lie at or below the apex (RFC 1034 4.2: that is what a zone holds);
+ * a primary sending anything else is broken or hostile, and we would be serving its data as ours.
+ */
+export function checkRecord(rr: ResourceRecord, zone: Buffer): void {
+  if (!isSubdomain(rr.owner, zone)) {
+    throw new TransferError('out-of-zone', `record ${nameToText(rr.owner)} type ${rr.type} is outside ${nameToText(zone)}`);
+  }
+  if (rr.class !== Class.IN) throw new TransferError('malformed', `record ${nameToText(rr.owner)} has class ${rr.class}, not IN`);
+}
+
+export function isApexSoa(rr: ResourceRecord, zone: Buffer): boolean {
+  return rr.type === Type.SOA && nameEquals(rr.owner, zone);
+}
+
+export function soaSerial(rr: ResourceRecord): number {
+  if (rr.rdata.length < 22) throw new TransferError('malformed', `SOA RDATA of ${rr.rdata.length} octets is too short`);
+  return rr.rdata.readUInt32BE(rr.rdata.length - 20);
+}
+
+/** Serial equality, through RFC 1982 code like every serial comparison. */
+export function sameSerial(a: number, b: number): boolean {
+  return serialCompare(a, b) === 0;
+}
+
+/** Same SOA: every RDATA field, names compared case-insensitively (the TTL does not count). */
+export function soaEquals(a: ResourceRecord, b: ResourceRecord): boolean {
+  return canonicalRdata(a.rdata, Type.SOA).equals(canonicalRdata(b.rdata, Type.SOA));
+}
+
+/** The first record of a transfer: the zone's SOA (RFC 5936 2.2, RFC 1995 4). */
+export function checkFirst(msg: Message, zone: Buffer): ResourceRecord {
+  const first = msg.answer[0];
+  if (!first) throw new TransferError('no-soa', 'the first message of the transfer has no answer records');
+  if (!isApexSoa(first, zone)) {
+    throw new TransferError('bad-first-record', `the transfer starts with ${nameToText(first.owner)} type ${first.type}, not the SOA of ${nameToText(zone)}`);
+  }
+  checkRecord(first, zone);
+  soaSerial(first);
+  return first;
+}
+
+/**
+ * The records of an AXFR-form answer after its opening SOA, up to the closing SOA. The records go
+ * into one array, handed once to buildZone: nothing is copied twice.
+ */
+export class AxfrBody {
+  private records: ResourceRecord[];
+
+  constructor(
+    private readonly zone: Buffer,
+    readonly first: ResourceRecord,
+  ) {
+    this.records = [first];
+  }
+
+  /** Take one checked record; true when it is the closing SOA. */
+  add(rr: ResourceRecord): boolean {
+    if (isApexSoa(rr, this.zone)) {
+      if (soaEquals(rr, this.first)) return true;
+      // A zone has one SOA, so a different one is either the primary's zone changing under the
+      // transfer (serial moved) or a broken server; neither leaves us a consistent copy.
+      const a = soaSerial(this.first);
+      const b = soaSerial(rr);
+      if (!sameSerial(a, b)) throw new TransferError('serial-mismatch', `the transfer opened with serial ${a} and closed with ${b}`);
+      throw new TransferError('malformed', `the closing SOA (serial ${b}) differs from the opening one in other fields`);
+    }
+    this.records.push(rr);
+    return false;
+  }
+
+  /** Build the snapshot aside (the served one is untouched whatever happens). */
+  build(): Zone {
+    const records = this.records;
+    this.records = [];
+    try {
+      return buildZone(this.zone, records);
+    } catch (err) {
+      if (err instanceof ZoneError) throw new TransferError('malformed', `transferred zone fails the zone checks: ${err.message}`, undefined, { cause: err });
+      throw err;
+    }
+  }
+}
+
+/** The closing record must be the last of its message, and nothing may follow the last message. */
+export function trailing(i: number, msg: Message): void {
+  if (i !== msg.answer.length - 1) throw new TransferError('malformed', `${msg.answer.length - 1 - i} records after the closing SOA`);
+}
