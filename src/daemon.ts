@@ -35,7 +35,7 @@ export class Daemon implements ZoneSink {
     private readonly log: Logger,
   ) {
     this.xfr = new XfrClient(config, this);
-    this.scheduler = new RefreshScheduler({ executor: this.xfr, logger: log.child({ op: 'refresh' }) });
+    this.scheduler = new RefreshScheduler({ executor: this.xfr, logger: log });
     this.keys = new Map(config.keys.map((k) => [k.name, k]));
   }
 

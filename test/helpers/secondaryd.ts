@@ -36,6 +36,8 @@ export interface DaemonOptions {
   serverYaml?: string;
   /** Replace the whole config (after `{PORT}` and `{DIR}` substitution). */
   configText?: string;
+  /** Port to listen on (default: a free one). */
+  port?: number;
   /** Extra files to write into the daemon's directory, by name. */
   files?: Record<string, string>;
   logLevel?: string;
@@ -60,7 +62,7 @@ export function runCli(args: string[], timeoutMs = 30000): Promise<{ code: numbe
 export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   const dir = mkdtempSync(join(tmpdir(), 'secondaryd-test-'));
   const host = '127.0.0.1';
-  const port = await freePort(host);
+  const port = opts.port ?? (await freePort(host));
   for (const [name, text] of Object.entries(opts.files ?? {})) writeFileSync(join(dir, name), text);
   let zonesYaml = '';
   for (const z of opts.zones) {

@@ -19,8 +19,8 @@ import { axfrQuery, ixfrQuery, soaQuery, soaRecordOf } from '../../src/xfr/reque
 import { checkSoaResponse } from '../../src/xfr/soa-check.js';
 import { sendUdp } from '../helpers/dnsclient.js';
 import { generateZone } from '../helpers/zonegen.js';
-import { startKnotPrimary } from './knot-primary.js';
-import type { KnotPrimary } from './knot-primary.js';
+import { startKnotPrimary } from '../helpers/knot-primary.js';
+import type { KnotPrimary } from '../helpers/knot-primary.js';
 import { zoneKeys } from './util.js';
 
 const LIMITS = { maxRecords: 5_000_000, maxBytes: 1 << 30 };
@@ -186,7 +186,7 @@ t.test('Knot primary: a 200k-record AXFR and a 1-record IXFR on it', async (t) =
   }
   const text = [...head, ...body, ''].join('\n');
   const t0 = performance.now();
-  const k = await startKnotPrimary({ 'big.test.': text }, 180_000);
+  const k = await startKnotPrimary({ 'big.test.': text }, { startTimeoutMs: 180_000 });
   t.teardown(() => k.stop());
   t.comment(`knotd loaded 200k records in ${(performance.now() - t0).toFixed(0)} ms`);
 

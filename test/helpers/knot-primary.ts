@@ -12,8 +12,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { decodeMessage } from '../../src/wire/message.js';
-import { queryUdp } from '../helpers/dnsclient.js';
-import { freePort } from '../helpers/ports.js';
+import { queryUdp } from './dnsclient.js';
+import { freePort } from './ports.js';
 
 const run = promisify(execFile);
 
@@ -30,6 +30,14 @@ export interface KnotPrimary {
   stop(): Promise<void>;
 }
 
+export interface KnotPrimaryOptions {
+  /** A TSIG key the transfer ACL requires, and that signs the NOTIFYs Knot sends. */
+  key?: { name: string; algorithm: string; secret: string };
+  /** Secondaries Knot NOTIFYs after every change ("127.0.0.1:5300"). */
+  notify?: string[];
+  startTimeoutMs?: number;
+}
+
 const abs = (z: string): string => (z.endsWith('.') ? z : `${z}.`);
 const safe = (z: string): string => abs(z).replace(/[^A-Za-z0-9.-]/g, '_');
 
@@ -37,8 +45,14 @@ const safe = (z: string): string => abs(z).replace(/[^A-Za-z0-9.-]/g, '_');
 // SIGKILL, the pipe closes and sh stops knotd. `detached` gives it a process group to signal.
 const WATCHDOG = 'exec 3<&0; "$0" "$@" </dev/null & pid=$!; (read _ <&3; kill -TERM $pid 2>/dev/null) & wait $pid';
 
-function config(dir: string, port: number, zones: string[]): string {
+function config(dir: string, port: number, zones: string[], o: KnotPrimaryOptions): string {
   const q = (s: string): string => JSON.stringify(s);
+  const key = o.key ? `key:\n  - id: ${q(o.key.name)}\n    algorithm: ${o.key.algorithm}\n    secret: ${q(o.key.secret)}\n\n` : '';
+  const keyRef = o.key ? `\n    key: ${q(o.key.name)}` : '';
+  const notify = o.notify?.length
+    ? `remote:\n${o.notify.map((n, i) => `  - id: sec${i}\n    address: ${n.replace(/:(\d+)$/, '@$1')}${keyRef}\n`).join('')}\n`
+    : '';
+  const notifyRef = o.notify?.length ? `\n    notify: [${o.notify.map((_, i) => `sec${i}`).join(', ')}]` : '';
   return `# knotd config written by test/xfr/knot-primary.ts
 server:
   rundir: ${q(dir)}
@@ -55,14 +69,14 @@ control:
 
 log:
   - target: stderr
-    any: warning
+    any: info
 
 database:
   storage: ${q(dir)}
 
-acl:
+${key}${notify}acl:
   - id: xfr
-    address: 127.0.0.0/8
+    address: 127.0.0.0/8${keyRef}
     action: transfer
 
 template:
@@ -72,7 +86,7 @@ template:
     journal-content: changes
     zonefile-sync: -1
     zonefile-load: difference
-    acl: xfr
+    acl: xfr${notifyRef}
 
 zone:
 ${zones.map((z) => `  - domain: ${q(abs(z))}\n    file: ${q(path.join(dir, `${safe(z)}zone`))}\n`).join('')}`;
@@ -101,14 +115,15 @@ async function waitSerial(port: number, zone: string, want: number | undefined, 
 }
 
 /** Start knotd serving `zones` (name -> master-file text). Resolves once each zone answers SOA. */
-export async function startKnotPrimary(zones: Record<string, string>, startTimeoutMs = 60_000): Promise<KnotPrimary> {
+export async function startKnotPrimary(zones: Record<string, string>, opts: KnotPrimaryOptions = {}): Promise<KnotPrimary> {
+  const startTimeoutMs = opts.startTimeoutMs ?? 60_000;
   const names = Object.keys(zones);
   let lastErr: unknown;
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = await freePort();
     const dir = await mkdtemp(path.join(tmpdir(), 'secondaryd-knot-primary-'));
     const conf = path.join(dir, 'knot.conf');
-    await writeFile(conf, config(dir, port, names));
+    await writeFile(conf, config(dir, port, names, opts));
     for (const z of names) await writeFile(path.join(dir, `${safe(z)}zone`), zones[z]!);
     const child = spawn('sh', ['-c', WATCHDOG, 'knotd', '-c', conf], { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
     let out = '';
