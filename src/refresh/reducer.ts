@@ -339,7 +339,8 @@ class Step {
     if (r.primary !== undefined) d.primary = r.primary;
     d.soa = r.soa;
     if (r.kind === 'AXFR') d.forceAxfr = false;
-    this.log('info', r.kind === 'UPTODATE' ? 'zone is current (IXFR)' : 'zone transferred', {
+    // The network layer logs each transfer in full (records, bytes, duration): here only at debug.
+    this.log(r.kind === 'UPTODATE' ? 'info' : 'debug', r.kind === 'UPTODATE' ? 'zone is current (IXFR)' : 'zone transferred', {
       op: r.kind,
       remote: r.primary,
       serial: r.serial,
