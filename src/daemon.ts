@@ -7,20 +7,24 @@ import { matchAcl } from './config/acl.js';
 import { formatHostPort, type HostPort as ListenAddress } from './config/address.js';
 import { type Config, loadConfig, type TsigKeyConfig, type ZoneConfig } from './config/parse.js';
 import type { Logger } from './log.js';
+import { ControlServer, type ControlRequest, type ControlResponse } from './net/control-server.js';
 import { TcpServer } from './net/tcp-server.js';
 import { UdpServer } from './net/udp-server.js';
 import { XfrClient, type TransferInfo, type ZoneSink } from './net/xfr-client.js';
+import { zoneStatus, type ZoneStatus } from './monitor/status.js';
 import { RefreshScheduler } from './refresh/scheduler.js';
 import { nameFromText } from './wire/name.js';
 import { signResponse, TsigError, verifyRequest } from './wire/tsig.js';
 import { buildZone, nameKey, type Zone } from './zone/zone.js';
 import { UnservedZone, ZoneTable } from './zone/zone-table.js';
 import { readZoneFile } from './zonefile/reader.js';
+import { zoneLines } from './zonefile/writer.js';
 
 export class Daemon implements ZoneSink {
   readonly table = new ZoneTable();
   private responder: Responder | null = null;
   private udp: UdpServer[] = [];
+  private control: ControlServer | null = null;
   private tcp: TcpServer[] = [];
   private stopping = false;
   private readonly xfr: XfrClient;
@@ -45,6 +49,8 @@ export class Daemon implements ZoneSink {
     const server = this.config.server;
     this.responder = new Responder(this.table, { udpPayload: server.udpPayload, identity: server.identity });
     for (const address of server.listen) await this.bind(address);
+    this.control = new ControlServer(server.control, (req) => this.onControl(req), (err) => this.log.error({ err, op: 'control' }, 'control socket error'));
+    await this.control.listen();
     for (const zc of this.config.zones) if (zc.file === undefined) this.addSecondary(zc);
     this.log.info({ op: 'start', zones: this.config.zones.length }, 'serving');
   }
@@ -148,14 +154,58 @@ export class Daemon implements ZoneSink {
     },
   };
 
-  /** Re-read the config and the zone files (SIGHUP). An invalid config keeps the running one. */
-  async reload(): Promise<void> {
+  /** Per-zone status, in config order (`zone` narrows it to one). */
+  status(zone?: string): ZoneStatus[] {
+    const now = Date.now();
+    const want = zone === undefined ? undefined : canonicalZone(zone);
+    return this.config.zones
+      .filter((zc) => want === undefined || zc.name === want)
+      .map((zc) => zoneStatus(zc, this.table.get(tableKey(zc)), this.scheduler.state(zc.name), now));
+  }
+
+  /** The control socket's commands (`secondaryd status|refresh|retransfer|reload|dump`). */
+  private async onControl(req: ControlRequest): Promise<ControlResponse> {
+    const zone = req.zone === undefined ? undefined : canonicalZone(req.zone);
+    const known = zone !== undefined && this.config.zones.some((z) => z.name === zone);
+    const log = this.log.child({ op: 'control', cmd: req.cmd, ...(zone ? { zone } : {}) });
+    switch (req.cmd) {
+      case 'status': {
+        if (zone !== undefined && !known) return { ok: false, error: `no zone ${zone} in the config` };
+        return { ok: true, data: this.status(zone) };
+      }
+      case 'refresh':
+      case 'retransfer': {
+        if (zone === undefined || !this.secondaries.has(zone)) return { ok: false, error: `${zone ?? '(none)'} is not a secondary zone` };
+        log.info({}, `${req.cmd} requested`);
+        if (req.cmd === 'refresh') this.scheduler.refresh(zone);
+        else this.scheduler.retransfer(zone);
+        return { ok: true };
+      }
+      case 'reload': {
+        const problems = await this.reload();
+        return problems === null ? { ok: true } : { ok: false, error: problems };
+      }
+      case 'dump': {
+        const snapshot = zone === undefined ? undefined : this.table.served(nameKey(nameFromText(zone)));
+        if (snapshot === undefined) return { ok: false, error: `${zone ?? '(none)'} is not served` };
+        return { ok: true, stream: dumpText(snapshot) };
+      }
+      default:
+        return { ok: false, error: `unknown command "${req.cmd}"` };
+    }
+  }
+
+  /**
+   * Re-read the config and the zone files (SIGHUP, `secondaryd reload`). An invalid config keeps the
+   * running one; returns its problems then, null when the new config is running.
+   */
+  async reload(): Promise<string | null> {
     let next: Config;
     try {
       next = await loadConfig(this.configPath);
     } catch (err) {
       this.log.error({ op: 'reload', err }, 'invalid config, keeping the running one');
-      return;
+      return err instanceof Error ? err.message : String(err);
     }
     const keep = new Set(next.zones.map(tableKey));
     for (const entry of [...this.table.values()]) {
@@ -170,16 +220,36 @@ export class Daemon implements ZoneSink {
     await this.loadZones(next);
     for (const zc of next.zones) if (zc.file === undefined && !this.secondaries.has(zc.name)) this.addSecondary(zc);
     this.log.info({ op: 'reload', zones: next.zones.length }, 'reloaded');
+    return null;
   }
 
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
-    await Promise.all([this.scheduler.stop(), ...this.udp.map((s) => s.close()), ...this.tcp.map((s) => s.close())]);
+    await Promise.all([this.scheduler.stop(), this.control?.close(), ...this.udp.map((s) => s.close()), ...this.tcp.map((s) => s.close())]);
     this.udp = [];
     this.tcp = [];
     this.log.info({ op: 'stop' }, 'stopped');
   }
+}
+
+/** A zone name as the config stores it: lower case with the final dot. */
+function canonicalZone(name: string): string {
+  const lower = name.toLowerCase();
+  return lower.endsWith('.') ? lower : `${lower}.`;
+}
+
+/** The served zone as master-file text, in chunks (a big zone is not built as one string). */
+function* dumpText(zone: Zone): Generator<string> {
+  let chunk = '';
+  for (const line of zoneLines([...zone.allRecords()], zone.origin)) {
+    chunk += line + '\n';
+    if (chunk.length > 65536) {
+      yield chunk;
+      chunk = '';
+    }
+  }
+  if (chunk) yield chunk;
 }
 
 /** The zone table's key of a configured zone. */
