@@ -58,7 +58,9 @@ const keyRef: ValueType = { kind: 'key-ref' };
 const int = (min: number, max: number): ValueType => ({ kind: 'int', min, max });
 const size = (min: number, max: number): ValueType => ({ kind: 'size', min, max });
 const timeout = (min: number, max: number): ValueType => ({ kind: 'duration', min, max, integer: false });
-const soaTimer: ValueType = { kind: 'duration', min: 0, max: U32, integer: true };
+// At least one second: a zero REFRESH/RETRY would query a failing primary in a tight loop, and a
+// zero EXPIRE would expire the zone right after each transfer.
+const soaTimer: ValueType = { kind: 'duration', min: 1, max: U32, integer: true };
 const list = (of: ValueType, nonEmpty = false): ValueType => ({ kind: 'list', of, nonEmpty });
 const map = (options: Options): ValueType => ({ kind: 'map', options });
 

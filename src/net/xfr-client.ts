@@ -12,6 +12,7 @@ import net from 'node:net';
 import { formatHostPort } from '../config/address.js';
 import type { Config, PrimaryConfig, TsigKeyConfig, ZoneConfig } from '../config/types.js';
 import type { Executor, SoaResult, TransferKind, TransferResult } from '../refresh/types.js';
+import { WireFormatError } from '../wire/errors.js';
 import { encodeMessage, type Message } from '../wire/message.js';
 import { nameFromText } from '../wire/name.js';
 import { frame, TcpFramer } from '../wire/tcp-framer.js';
@@ -229,6 +230,8 @@ function ordered(primaries: readonly PrimaryConfig[], first: string | undefined)
 
 function asTransferError(err: unknown): TransferError {
   if (err instanceof TransferError) return err;
+  // The TCP framer's verdict on the primary's stream (zero-length or oversize frame): a broken answer, not a network failure.
+  if (err instanceof WireFormatError) return new TransferError('malformed', `undecodable TCP stream: ${err.message}`, undefined, { cause: err });
   const e = err as NodeJS.ErrnoException;
   if (e?.name === 'TsigError' || (typeof e?.code === 'string' && e.code.startsWith('ERR_TSIG'))) return new TransferError('tsig', e.message, undefined, { cause: err });
   if (e?.name === 'AbortError') return new TransferError('timeout', 'aborted', undefined, { cause: err });
