@@ -32,6 +32,7 @@ export interface ResponderOptions {
 /** Counters the server reads for metrics; plain numbers, bumped on the hot path. */
 export class ResponderStats {
   queries = 0;
+  cacheHits = 0;
   malformed = 0;
   dropped = 0;
   readonly rcodes = new Float64Array(24);
@@ -48,6 +49,9 @@ const NXDOMAIN = 2;
 const REFERRAL = 3;
 const TRUNCATED = 4;
 const FOLLOW = 5;
+
+/** Cached responses kept before the cache is emptied (about 100 MB at worst for 1232-octet answers). */
+const CACHE_ENTRIES = 100_000;
 
 /** CNAME/DNAME steps followed for one query (Knot's limit; RFC 1034 leaves it to the server). */
 const MAX_CHAIN = 5;
@@ -96,6 +100,8 @@ export class Responder {
   /** Targets whose A/AAAA go into the additional section (NS, MX, SRV in answer and authority). */
   private readonly extraNames: Buffer[] = [];
   private readonly optTemplate: Buffer;
+  /** Encoded answers by question (see cacheKey), valid while the zone table's generation holds. */
+  private readonly cache = new Map<string, { bytes: Buffer; rcode: number; generation: number }>();
   private readonly identity: Buffer | undefined;
 
   constructor(
@@ -140,8 +146,23 @@ export class Responder {
       limit = Math.max(512, Math.min(q.ednsPayload, this.options.udpPayload));
     }
     if (tcp) limit = 65535;
-    w.begin(req, q.questionEnd, limit - optLen);
 
+    // The answer depends on the lower-cased name, type, class, size limit and EDNS bits only: the
+    // request's own spelling of the name is copied in (owners point at it), and its ID and RD.
+    const key = this.cacheKey(limit, q.edns);
+    const cached = this.cache.get(key);
+    if (cached !== undefined && cached.generation === this.table.generation) {
+      this.stats.cacheHits++;
+      const b = w.buf;
+      cached.bytes.copy(b, 0);
+      req.copy(b, 0, 0, 2);
+      b[2] = (b[2]! & ~0x01) | (req[2]! & 0x01); // RD
+      req.copy(b, 12, 12, q.questionEnd);
+      this.stats.rcodes[cached.rcode]!++;
+      return b.subarray(0, cached.bytes.length);
+    }
+
+    w.begin(req, q.questionEnd, limit - optLen);
     let rcode: number = Rcode.NOERROR;
     let ede = -1;
     if (q.qclass !== Class.IN && q.qclass !== Class.ANY) {
@@ -168,7 +189,17 @@ export class Responder {
       }
     }
     if (q.edns) this.putOpt(rcode, ede);
-    return this.done(rcode, rdFlags, rcode);
+    const out = this.done(rcode, rdFlags, rcode);
+    if (this.cache.size >= CACHE_ENTRIES) this.cache.clear(); // crude, but bounded and rare
+    this.cache.set(key, { bytes: Buffer.from(out), rcode, generation: this.table.generation });
+    return out;
+  }
+
+  /** Response cache key: lower-cased qname, then type, class, size limit and EDNS bits as chars. */
+  private cacheKey(limit: number, edns: boolean): string {
+    const q = this.query;
+    const bits = (edns ? 1 : 0) | (q.dnssecOk ? 2 : 0) | (q.nsid ? 4 : 0);
+    return q.lower.toString('latin1', 0, q.qnameLength) + String.fromCharCode(q.qtype, q.qclass, limit, bits);
   }
 
   /** Resolve the question in `zone`; returns rcode | header flag bits (AA, TC). */

@@ -18,13 +18,17 @@ export type TableEntry = Zone | UnservedZone;
 
 export class ZoneTable {
   private readonly zones = new Map<string, TableEntry>();
+  /** Bumped on every change, so answers cached from an older table are not used. */
+  generation = 0;
 
   /** Publish (or replace) a zone snapshot. Queries already holding the old one finish with it. */
   publish(zone: TableEntry): void {
     this.zones.set(nameKey(zone.origin), zone);
+    this.generation++;
   }
 
   remove(key: string): boolean {
+    this.generation++;
     return this.zones.delete(key);
   }
 
