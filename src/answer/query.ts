@@ -18,8 +18,8 @@ export class Query {
   /** The flags word of the request. */
   flags = 0;
   opcode = 0;
-  /** Lower-cased wire qname in `lower[0..qnameLength)`. */
-  readonly lower = Buffer.alloc(MAX_NAME_LENGTH + 1);
+  /** Lower-cased wire qname in `lower[0..qnameLength)`; room after it for a cache key's tail. */
+  readonly lower = Buffer.alloc(MAX_NAME_LENGTH + 16);
   qnameLength = 0;
   /** Offset of each label in `lower`, leftmost first. */
   readonly labelStarts = new Int32Array(128);

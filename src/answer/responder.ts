@@ -115,8 +115,8 @@ export class Responder {
   }
 
   /**
-   * Answer one request. Returns the response bytes (a view into the writer's buffer, valid until the
-   * next call) or null when the packet is to be dropped.
+   * Answer one request. Returns the response (a buffer of its own, never written to again: send it
+   * as it is) or null when the packet is to be dropped.
    */
   answer(req: Buffer, len: number, tcp: boolean): Buffer | null {
     const q = this.query;
@@ -153,13 +153,13 @@ export class Responder {
     const cached = this.cache.get(key);
     if (cached !== undefined && cached.generation === this.table.generation) {
       this.stats.cacheHits++;
-      const b = w.buf;
+      const b = Buffer.allocUnsafe(cached.bytes.length);
       cached.bytes.copy(b, 0);
       req.copy(b, 0, 0, 2);
       b[2] = (b[2]! & ~0x01) | (req[2]! & 0x01); // RD
       req.copy(b, 12, 12, q.questionEnd);
       this.stats.rcodes[cached.rcode]!++;
-      return b.subarray(0, cached.bytes.length);
+      return b;
     }
 
     w.begin(req, q.questionEnd, limit - optLen);
@@ -191,15 +191,21 @@ export class Responder {
     if (q.edns) this.putOpt(rcode, ede);
     const out = this.done(rcode, rdFlags, rcode);
     if (this.cache.size >= CACHE_ENTRIES) this.cache.clear(); // crude, but bounded and rare
-    this.cache.set(key, { bytes: Buffer.from(out), rcode, generation: this.table.generation });
+    // Shared by the cache and the caller: neither writes to it (a hit copies it first).
+    this.cache.set(key, { bytes: out, rcode, generation: this.table.generation });
     return out;
   }
 
-  /** Response cache key: lower-cased qname, then type, class, size limit and EDNS bits as chars. */
+  /** Response cache key: the lower-cased qname, then type, class, size limit and EDNS bits, as one string. */
   private cacheKey(limit: number, edns: boolean): string {
     const q = this.query;
-    const bits = (edns ? 1 : 0) | (q.dnssecOk ? 2 : 0) | (q.nsid ? 4 : 0);
-    return q.lower.toString('latin1', 0, q.qnameLength) + String.fromCharCode(q.qtype, q.qclass, limit, bits);
+    const b = q.lower;
+    const n = q.qnameLength;
+    b.writeUInt16BE(q.qtype, n);
+    b.writeUInt16BE(q.qclass, n + 2);
+    b.writeUInt16BE(limit, n + 4);
+    b[n + 6] = (edns ? 1 : 0) | (q.dnssecOk ? 2 : 0) | (q.nsid ? 4 : 0);
+    return b.toString('latin1', 0, n + 7);
   }
 
   /** Resolve the question in `zone`; returns rcode | header flag bits (AA, TC). */
@@ -442,6 +448,6 @@ export class Responder {
     this.stats.rcodes[counted < 24 ? counted : 23]!++;
     const word = Flag.QR | (q.opcode << 11) | flags | (rcode & 0xf);
     const len = w.finish(q.id, word);
-    return w.buf.subarray(0, len);
+    return Buffer.from(w.buf.subarray(0, len));
   }
 }

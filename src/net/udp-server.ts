@@ -36,8 +36,7 @@ export class UdpServer {
       }
       const out = responder.answer(msg, msg.length, false);
       if (out === null) return;
-      // The responder's buffer is reused by the next query; the send is asynchronous, so copy.
-      socket.send(Buffer.from(out), rinfo.port, rinfo.address);
+      socket.send(out, rinfo.port, rinfo.address);
     });
     return new Promise((resolve, reject) => {
       socket.once('error', reject);
