@@ -290,16 +290,43 @@ function tcpExchange(p: PrimaryConfig, request: Buffer, idleMs: number, totalMs:
     sock.on('connect', () => sock.write(frame(request)));
     sock.on('error', (err) => finish(new TransferError('unreachable', `${formatHostPort(p)}: ${err.message}`)));
     sock.on('end', () => finish(new TransferError('truncated', `${formatHostPort(p)} closed the connection mid-transfer`)));
-    sock.on('data', (chunk) => {
+    const queue: Buffer[] = [];
+    let scheduled = false;
+    const drain = (): void => {
+      scheduled = false;
+      if (finished) return;
+      const t0 = performance.now();
       try {
-        for (const raw of framer.push(chunk)) {
-          if (onMessage(raw) === 'done') {
+        while (queue.length > 0) {
+          if (onMessage(queue.shift()!) === 'done') {
             finish(null);
             return;
           }
+          // A big transfer must not crowd out queries: yield to the event loop every 2 ms of work.
+          if (performance.now() - t0 > 2) break;
         }
       } catch (err) {
         finish(err as Error);
+        return;
+      }
+      if (queue.length > 0) {
+        scheduled = true;
+        setImmediate(drain);
+      } else sock.resume();
+    };
+    sock.on('data', (chunk) => {
+      try {
+        for (const raw of framer.push(chunk)) queue.push(raw);
+      } catch (err) {
+        finish(err as Error);
+        return;
+      }
+      if (queue.length > 0) {
+        sock.pause();
+        if (!scheduled) {
+          scheduled = true;
+          setImmediate(drain);
+        }
       }
     });
   });

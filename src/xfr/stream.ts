@@ -1,5 +1,5 @@
 // What AXFR (RFC 5936) and IXFR (RFC 1995) answers have in common: a stream of response messages
-// checked one by one under limits, and an AXFR-form body collected up to its closing SOA.
+// checked one by one under limits, and an AXFR-form body built into a snapshot up to its closing SOA.
 
 import { Class, Flag, Type } from '../wire/constants.js';
 import { isSubdomain, nameEquals, nameToText } from '../wire/name.js';
@@ -7,7 +7,7 @@ import { canonicalRdata } from '../wire/rdata.js';
 import type { Message } from '../wire/message.js';
 import type { ResourceRecord } from '../wire/record.js';
 import { serialCompare } from '../wire/serial.js';
-import { buildZone, ZoneError } from '../zone/zone.js';
+import { ZoneBuilder, ZoneError } from '../zone/zone.js';
 import type { Zone } from '../zone/zone.js';
 import { TransferError } from './errors.js';
 import type { MessageVerifier } from './errors.js';
@@ -105,17 +105,20 @@ export function checkFirst(msg: Message, zone: Buffer): ResourceRecord {
 }
 
 /**
- * The records of an AXFR-form answer after its opening SOA, up to the closing SOA. The records go
- * into one array, handed once to buildZone: nothing is copied twice.
+ * The records of an AXFR-form answer after its opening SOA, up to the closing SOA. Each record goes
+ * straight into a ZoneBuilder, so the work is done message by message as the transfer arrives and
+ * the closing SOA leaves only the final checks: no multi-second stall at the end of a big zone, and
+ * no array of every record held until then.
  */
 export class AxfrBody {
-  private records: ResourceRecord[];
+  private builder: ZoneBuilder | undefined;
 
   constructor(
     private readonly zone: Buffer,
     readonly first: ResourceRecord,
   ) {
-    this.records = [first];
+    this.builder = new ZoneBuilder(zone);
+    this.take(first);
   }
 
   /** Take one checked record; true when it is the closing SOA. */
@@ -129,20 +132,32 @@ export class AxfrBody {
       if (!sameSerial(a, b)) throw new TransferError('serial-mismatch', `the transfer opened with serial ${a} and closed with ${b}`);
       throw new TransferError('malformed', `the closing SOA (serial ${b}) differs from the opening one in other fields`);
     }
-    this.records.push(rr);
+    this.take(rr);
     return false;
   }
 
-  /** Build the snapshot aside (the served one is untouched whatever happens). */
+  /** Finish the snapshot aside (the served one is untouched whatever happens). */
   build(): Zone {
-    const records = this.records;
-    this.records = [];
-    try {
-      return buildZone(this.zone, records);
-    } catch (err) {
-      if (err instanceof ZoneError) throw new TransferError('malformed', `transferred zone fails the zone checks: ${err.message}`, undefined, { cause: err });
-      throw err;
-    }
+    const builder = this.builder;
+    if (!builder) throw new TransferError('malformed', 'the transferred zone was already built');
+    this.builder = undefined;
+    return zoneChecked(() => builder.finish());
+  }
+
+  private take(rr: ResourceRecord): void {
+    const builder = this.builder;
+    if (!builder) throw new TransferError('malformed', 'record after the end of the transfer');
+    zoneChecked(() => builder.add(rr));
+  }
+}
+
+/** Run `fn`, turning a failed zone check into TransferError('malformed'). */
+function zoneChecked<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof ZoneError) throw new TransferError('malformed', `transferred zone fails the zone checks: ${err.message}`, undefined, { cause: err });
+    throw err;
   }
 }
 

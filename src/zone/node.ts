@@ -2,6 +2,13 @@
 //
 // Children are keyed by their lower-cased label as a latin1 string (one octet = one UTF-16 unit), so
 // JavaScript's plain string order is exactly RFC 4034 6.1 canonical label order.
+//
+// Memory is what limits the zones we can hold (a node is built per name, an RRset per owner and
+// type), so a node keeps no Map, no parent pointer and no spare fields: its children are null, the
+// one child itself, or an array in canonical order that lookups binary-search. Arrays are kept at
+// their exact length where they are small (most are), since a grown V8 array carries 16 spare slots.
+// No parent pointer also lets a new snapshot share untouched subtrees with the old one (IXFR path
+// copying, see builder.ts): a shared node would otherwise point at the old snapshot's parent.
 
 export class RRset {
   /** RRSIGs covering this RRset (RFC 4034 3), attached when the zone is built. */
@@ -9,8 +16,11 @@ export class RRset {
   constructor(
     readonly type: number,
     public ttl: number,
-    /** Uncompressed RDATA of each record, de-duplicated, in the order first seen. */
-    readonly rdata: Buffer[],
+    /**
+     * Uncompressed RDATA of each record, de-duplicated, in the order first seen. Replaced, never
+     * mutated, once the RRset is in a published snapshot.
+     */
+    public rdata: Buffer[],
   ) {}
 }
 
@@ -22,22 +32,27 @@ export const NODE_DELEGATION = 2;
 export const NODE_DNAME = 4;
 /** Below a zone cut or a DNAME: not authoritative data, only glue. */
 export const NODE_OCCLUDED = 8;
+/** Has a '*' child (RFC 4592 source of synthesis): saves a search on every name error. */
+export const NODE_WILDCARD = 16;
+
+/** The rrsets of a node that owns none (an empty non-terminal): shared, never mutated. */
+export const NO_RRSETS: RRset[] = [];
+
+/** Children arrays up to this length are searched linearly (no string ordering needed). */
+const LINEAR = 8;
 
 export class ZoneNode {
-  children: Map<string, ZoneNode> | null = null;
-  /** Children in canonical order; filled in when the zone is frozen. */
-  sorted: ZoneNode[] | null = null;
-  rrsets: RRset[] = [];
+  /** Children: none, one (the node itself), or two or more in canonical order. */
+  kids: ZoneNode | ZoneNode[] | null = null;
+  /** Never mutated in a published snapshot: a change replaces the array (NO_RRSETS when empty). */
+  rrsets: RRset[] = NO_RRSETS;
   flags = 0;
-  /** The '*' child, if any (RFC 4592 source of synthesis). */
-  wildcard: ZoneNode | null = null;
 
   constructor(
     /** Full owner name in wire form, original spelling. */
     readonly name: Buffer,
     /** Lower-cased label (latin1), '' for the apex. */
     readonly key: string,
-    readonly parent: ZoneNode | null,
   ) {}
 
   get(type: number): RRset | undefined {
@@ -47,11 +62,56 @@ export class ZoneNode {
   }
 
   child(key: string): ZoneNode | undefined {
-    return this.children === null ? undefined : this.children.get(key);
+    const k = this.kids;
+    if (k === null) return undefined;
+    if (!Array.isArray(k)) return k.key === key ? k : undefined;
+    const n = k.length;
+    if (n <= LINEAR) {
+      for (let i = 0; i < n; i++) if (k[i]!.key === key) return k[i];
+      return undefined;
+    }
+    let lo = 0;
+    let hi = n;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const c = k[mid]!;
+      const mk = c.key;
+      if (mk === key) return c;
+      if (mk < key) lo = mid + 1;
+      else hi = mid;
+    }
+    return undefined;
+  }
+
+  /** The '*' child, if any (RFC 4592 source of synthesis). */
+  get wildcard(): ZoneNode | null {
+    return this.flags & NODE_WILDCARD ? (this.child('*') ?? null) : null;
+  }
+
+  /** Number of children. */
+  get childCount(): number {
+    const k = this.kids;
+    return k === null ? 0 : Array.isArray(k) ? k.length : 1;
+  }
+
+  /** The i-th child in canonical order (0 <= i < childCount). */
+  childAt(i: number): ZoneNode {
+    const k = this.kids!;
+    return Array.isArray(k) ? k[i]! : k;
   }
 
   /** An empty non-terminal owns no records but has descendants (RFC 4592 2.2.2). */
   get isEmpty(): boolean {
     return this.rrsets.length === 0;
   }
+}
+
+/** Index of the first child whose key is >= `key` in `kids` (sorted), within [lo, hi). */
+export function lowerBound(kids: readonly ZoneNode[], key: string, lo = 0, hi = kids.length): number {
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (kids[mid]!.key < key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
