@@ -184,3 +184,19 @@ t.test('BIND primary offering AXFR only: transfers by AXFR, follows a NOTIFY', a
   const answerDiffs = r.mismatches.filter((m) => m.query.class !== 3 && directHit(m) && m.diffs.some((x) => /^(answer|rcode)/.test(x)));
   t.equal(answerDiffs.length, 0, `direct hits identical to BIND's among ${r.compared} queries\n${formatMismatches(answerDiffs, 5, ['secondaryd', 'bind'])}`);
 });
+
+t.test('primaries are tried in order: a dead first primary fails over to the next', async (t) => {
+  const gen = generateZone({ origin: 'failover.test.', seed: 11, names: 20 });
+  const knot = await startKnotPrimary({ [gen.origin]: withSerial(gen.text, 3) });
+  t.teardown(() => knot.stop());
+  const dead = await freePort(); // nothing listens there: connections are refused
+  const d = await startDaemon({
+    zones: [],
+    configText:
+      `server:\n  listen: ["127.0.0.1:{PORT}"]\n  storage: "{DIR}/s"\n  control: "{DIR}/c.sock"\n` +
+      `zones:\n  - name: ${gen.origin}\n    primaries: ["127.0.0.1:${dead}", "127.0.0.1:${knot.port}"]\n`,
+  });
+  t.teardown(() => d.stop());
+  await waitSerial({ host: d.host, port: d.port }, gen.origin, 3, 10000);
+  t.match(await transferOf(d, 3), { kind: 'AXFR', remote: `127.0.0.1:${knot.port}` }, 'transferred from the second primary');
+});
