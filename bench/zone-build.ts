@@ -24,6 +24,7 @@ import type { Changeset } from '../src/zone/changeset.js';
 import { buildZone } from '../src/zone/zone.js';
 import type { Zone } from '../src/zone/zone.js';
 import { parseZone } from '../src/zonefile/reader.js';
+import { prng } from '../test/helpers/prng.js';
 
 const ORIGIN = nameFromText('bench.example.');
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -36,16 +37,6 @@ function fullGc(): void {
   for (let i = 0; i < 4; i++) gc!();
 }
 
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A master file of about `records` records: two per name, A/AAAA/MX/TXT. */
 export function zoneText(records: number, seed = 1): string {

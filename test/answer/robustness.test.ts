@@ -12,6 +12,7 @@ import { ZoneTable } from '../../src/zone/zone-table.js';
 import { parseZone } from '../../src/zonefile/reader.js';
 import { parseMessage, rcodeName } from '../helpers/compare.js';
 import { buildQuery, queryTcp, queryUdp } from '../helpers/dnsclient.js';
+import { prng } from '../helpers/prng.js';
 import { startDaemon } from '../helpers/secondaryd.js';
 
 const ZONE = `$ORIGIN fuzz.test.
@@ -27,17 +28,6 @@ ns.sub A 192.0.2.3
 big TXT ${Array.from({ length: 40 }, (_, i) => `"${'x'.repeat(30)}${i}"`).join(' ')}
 `;
 
-/** Deterministic PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const VALID = [
   buildQuery({ name: 'www.fuzz.test', type: 1 }, { edns: true, payload: 1232 }),

@@ -1,6 +1,8 @@
 // Deterministic test-zone generator: a seeded master file (RFC 1035 5) full of answer-path corner cases, and the queries that probe them.
 
 import type { QuerySpec } from './dnsclient.js';
+import { prng } from './prng.js';
+export { prng } from './prng.js';
 
 export type { QuerySpec };
 
@@ -37,17 +39,6 @@ export interface GeneratedZone {
   names: string[];
 }
 
-/** Mulberry32: a tiny, good-enough seeded PRNG (not for cryptography). */
-export function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export const T = {
   A: 1, NS: 2, CNAME: 5, SOA: 6, PTR: 12, HINFO: 13, MX: 15, TXT: 16, AAAA: 28, SRV: 33, NAPTR: 35,

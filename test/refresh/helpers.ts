@@ -5,6 +5,7 @@ import type { ZoneConfig } from '../../src/config/types.js';
 import type { Clock } from '../../src/refresh/scheduler.js';
 import type { TimerClamps } from '../../src/refresh/timers.js';
 import type { Executor, SoaResult, SoaTimers, TransferKind, TransferResult } from '../../src/refresh/types.js';
+export { prng } from '../helpers/prng.js';
 
 export const DAY = 86_400;
 export const T0 = 1_700_000_000_000;
@@ -32,17 +33,6 @@ export function zoneConfig(name: string, over: Partial<ZoneConfig> = {}): ZoneCo
   };
 }
 
-/** mulberry32: small, seeded, good enough to drive property tests reproducibly. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 /** Let pending promise callbacks run (a macrotask turn drains all microtasks). */
 export function settle(): Promise<void> {

@@ -6,18 +6,9 @@ import type { Edns } from '../../src/wire/edns.js';
 import type { Message } from '../../src/wire/message.js';
 import { FLAGS_MASK } from '../../src/wire/message.js';
 import type { ResourceRecord } from '../../src/wire/record.js';
+import { prng } from '../helpers/prng.js';
+export { prng } from '../helpers/prng.js';
 
-/** mulberry32: a tiny, well-mixed 32-bit PRNG; good enough for tests and fully reproducible. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export class Gen {
   readonly rnd: () => number;

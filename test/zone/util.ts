@@ -10,20 +10,11 @@ import { NODE_APEX, NODE_DELEGATION, NODE_DNAME, NODE_OCCLUDED, NODE_WILDCARD } 
 import type { ZoneNode } from '../../src/zone/node.js';
 import type { Zone } from '../../src/zone/zone.js';
 import { ZoneTable } from '../../src/zone/zone-table.js';
+import { prng } from '../helpers/prng.js';
+export { prng } from '../helpers/prng.js';
 
 export const ORIGIN = nameFromText('Example.COM.');
 
-/** Mulberry32. */
-export function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function pick<T>(rnd: () => number, xs: readonly T[]): T {
   return xs[Math.floor(rnd() * xs.length)]!;
