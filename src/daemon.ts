@@ -1,5 +1,5 @@
-// The composition root: reads the config, loads zones, runs the refresh scheduler, binds the
-// listeners, answers NOTIFY, handles signals.
+// The composition root: reads the config, loads zones (master files, and the secondaries' copies
+// from storage), runs the refresh scheduler, binds the listeners, answers NOTIFY, handles signals.
 
 import { handleNotify, type NotifyPolicy, type NotifyTsig } from './answer/notify.js';
 import { Responder } from './answer/responder.js';
@@ -12,7 +12,10 @@ import { TcpServer } from './net/tcp-server.js';
 import { UdpServer } from './net/udp-server.js';
 import { XfrClient, type TransferInfo, type ZoneSink } from './net/xfr-client.js';
 import { zoneStatus, type ZoneStatus } from './monitor/status.js';
+import type { LoadedZone, ZoneRefreshState } from './refresh/reducer.js';
 import { RefreshScheduler } from './refresh/scheduler.js';
+import { clampTimers } from './refresh/timers.js';
+import { ZoneStore } from './store/zone-store.js';
 import { nameFromText } from './wire/name.js';
 import { signResponse, TsigError, verifyRequest } from './wire/tsig.js';
 import { buildZone, nameKey, type Zone } from './zone/zone.js';
@@ -32,6 +35,10 @@ export class Daemon implements ZoneSink {
   /** Secondary zones by key (lower-case name with the final dot). */
   private secondaries = new Map<string, ZoneConfig>();
   private keys = new Map<string, TsigKeyConfig>();
+  /** Zone copies, journals and timers under server.storage. */
+  readonly store: ZoneStore;
+  /** The storage directory is created (and cleaned of temp files) with the first secondary zone. */
+  private storeOpened: Promise<unknown> | null = null;
 
   constructor(
     private config: Config,
@@ -39,19 +46,23 @@ export class Daemon implements ZoneSink {
     private readonly log: Logger,
   ) {
     this.xfr = new XfrClient(config, this);
-    this.scheduler = new RefreshScheduler({ executor: this.xfr, logger: log });
+    this.store = new ZoneStore(config.server.storage, { logger: log });
+    this.scheduler = new RefreshScheduler({ executor: this.xfr, logger: log, onChange: (zone, state, prev) => this.persistTimers(zone, state, prev) });
     this.keys = new Map(config.keys.map((k) => [k.name, k]));
   }
 
   /** Load every zone, bind every listener, then start refreshing. Zones that fail to load are logged and skipped. */
   async start(): Promise<void> {
     await this.loadZones(this.config);
+    // Secondaries from storage, before any listener and any primary: served from the first query.
+    const loaded = new Map<string, LoadedZone | undefined>();
+    for (const zc of this.config.zones) if (zc.file === undefined) loaded.set(zc.name, await this.loadStored(zc));
     const server = this.config.server;
     this.responder = new Responder(this.table, { udpPayload: server.udpPayload, identity: server.identity });
     for (const address of server.listen) await this.bind(address);
     this.control = new ControlServer(server.control, (req) => this.onControl(req), (err) => this.log.error({ err, op: 'control' }, 'control socket error'));
     await this.control.listen();
-    for (const zc of this.config.zones) if (zc.file === undefined) this.addSecondary(zc);
+    for (const zc of this.config.zones) if (zc.file === undefined) this.addSecondary(zc, loaded.get(zc.name));
     this.log.info({ op: 'start', zones: this.config.zones.length }, 'serving');
   }
 
@@ -86,11 +97,65 @@ export class Daemon implements ZoneSink {
     }
   }
 
-  /** A zone pulled from primaries: SERVFAIL until its first transfer, then refreshed. */
-  private addSecondary(zc: ZoneConfig): void {
+  /**
+   * A zone pulled from primaries: served from its stored copy when `loaded`, else SERVFAIL until its
+   * first transfer; then refreshed (from the stored timers when loaded).
+   */
+  private addSecondary(zc: ZoneConfig, loaded?: LoadedZone): void {
     this.secondaries.set(zc.name, zc);
     if (this.table.get(tableKey(zc)) === undefined) this.table.publish(new UnservedZone(nameFromText(zc.name), 'loading'));
-    this.scheduler.addZone(zc.name, zc);
+    this.scheduler.addZone(zc.name, zc, loaded);
+  }
+
+  /**
+   * Load a secondary's copy (and journal) from storage and publish it, or publish it as expired when
+   * its EXPIRE passed while we were down (the reducer then agrees and transfers it anew). Returns the
+   * timers for the scheduler; undefined when there is nothing usable (the zone is then transferred).
+   */
+  private async loadStored(zc: ZoneConfig): Promise<LoadedZone | undefined> {
+    const started = Date.now();
+    const log = this.log.child({ zone: zc.name });
+    const origin = nameFromText(zc.name);
+    this.storeOpened ??= this.store.open();
+    await this.storeOpened;
+    const r = await this.store.load(zc.name, origin);
+    if (r.status === 'none') return undefined;
+    if (r.status !== 'loaded') {
+      log.error({ op: 'load', err: r.error, ...('reason' in r.error ? { reason: r.error.reason } : {}) }, 'stored copy not usable, ignored: the zone will be transferred again');
+      return undefined;
+    }
+    const { zone, timers } = r;
+    const rd = zone.soa.rdata[0]!;
+    const o = rd.length - 20;
+    const soa = { refresh: rd.readUInt32BE(o + 4), retry: rd.readUInt32BE(o + 8), expire: rd.readUInt32BE(o + 12), minimum: rd.readUInt32BE(o + 16) };
+    const expireMs = clampTimers(soa, zc).expireMs;
+    // The stored timers speak for the version loaded only when their serial is its serial; else (the
+    // data or the timers write was cut short) the version's own save time is when it was last known
+    // current. Never later than the expire the config allows now.
+    let lastRefreshed = r.dataSavedAt;
+    let expiresAt = r.dataSavedAt + expireMs;
+    if (timers !== null && timers.serial === zone.serial) {
+      lastRefreshed = timers.lastRefreshed;
+      expiresAt = Math.min(timers.expiresAt, timers.lastRefreshed + expireMs);
+    }
+    const now = Date.now();
+    for (const note of r.notes) log.warn({ op: 'load' }, note);
+    const fields = { op: 'load', serial: zone.serial, records: zone.records, bytes: r.bytes, journal: r.journalApplied, durationMs: now - started };
+    if (expiresAt <= now) {
+      this.table.publish(new UnservedZone(origin, 'expired'));
+      log.warn({ ...fields, expiredAt: new Date(expiresAt).toISOString() }, 'stored copy expired while the daemon was down: not served until a transfer succeeds');
+    } else {
+      this.table.publish(zone);
+      log.info(fields, 'zone loaded from storage');
+    }
+    return { serial: zone.serial, soa, lastRefreshed, expiresAt };
+  }
+
+  /** The scheduler's state changed: keep the timers on disk when what they record changed. */
+  private persistTimers(zone: string, s: ZoneRefreshState, prev: ZoneRefreshState): void {
+    if (s.servedSerial === null || s.lastRefreshed === null || s.expiresAt === null) return;
+    if (s.servedSerial === prev.servedSerial && s.lastRefreshed === prev.lastRefreshed && s.expiresAt === prev.expiresAt && s.primary === prev.primary) return;
+    this.store.saveTimers(zone, { serial: s.servedSerial, lastRefreshed: s.lastRefreshed, expiresAt: s.expiresAt, primary: s.primary });
   }
 
   private removeSecondary(name: string): void {
@@ -107,6 +172,7 @@ export class Daemon implements ZoneSink {
   publish(zc: ZoneConfig, snapshot: Zone, info: TransferInfo): void {
     if (!this.secondaries.has(zc.name)) return; // removed by a reload while the transfer ran
     this.table.publish(snapshot);
+    this.store.saveZone(zc.name, snapshot, info.kind === 'IXFR' ? info.changesets : undefined);
     this.log.info(
       { zone: zc.name, op: 'transfer', kind: info.kind, remote: info.primary, serial: info.serial, records: info.records, bytes: info.bytes, durationMs: info.durationMs, ...(info.fallback ? { fallback: info.fallback } : {}) },
       'zone transferred',
@@ -160,7 +226,7 @@ export class Daemon implements ZoneSink {
     const want = zone === undefined ? undefined : canonicalZone(zone);
     return this.config.zones
       .filter((zc) => want === undefined || zc.name === want)
-      .map((zc) => zoneStatus(zc, this.table.get(tableKey(zc)), this.scheduler.state(zc.name), now));
+      .map((zc) => zoneStatus(zc, this.table.get(tableKey(zc)), this.scheduler.state(zc.name), now, zc.file === undefined ? this.store.failure(zc.name) : null));
   }
 
   /** The control socket's commands (`secondaryd status|refresh|retransfer|reload|dump`). */
@@ -217,8 +283,13 @@ export class Daemon implements ZoneSink {
     this.config = next;
     this.keys = new Map(next.keys.map((k) => [k.name, k]));
     this.xfr.setConfig(next);
+    if (next.server.storage !== this.store.dir) this.log.warn({ op: 'reload' }, 'server.storage changed: the new directory is used after a restart');
     await this.loadZones(next);
-    for (const zc of next.zones) if (zc.file === undefined && !this.secondaries.has(zc.name)) this.addSecondary(zc);
+    for (const zc of next.zones) {
+      if (zc.file !== undefined || this.secondaries.has(zc.name)) continue;
+      const loaded = this.table.get(tableKey(zc)) === undefined ? await this.loadStored(zc) : undefined;
+      this.addSecondary(zc, loaded);
+    }
     this.log.info({ op: 'reload', zones: next.zones.length }, 'reloaded');
     return null;
   }
@@ -227,6 +298,8 @@ export class Daemon implements ZoneSink {
     if (this.stopping) return;
     this.stopping = true;
     await Promise.all([this.scheduler.stop(), this.control?.close(), ...this.udp.map((s) => s.close()), ...this.tcp.map((s) => s.close())]);
+    // Transfers are over: what they published and the last timers go to disk before we exit.
+    await this.store.close();
     this.udp = [];
     this.tcp = [];
     this.log.info({ op: 'stop' }, 'stopped');

@@ -18,6 +18,7 @@ const ALLOWED: Record<string, string[]> = {
   refresh: ['wire', 'config'],
   net: ['wire', 'zone', 'answer', 'xfr', 'config', 'refresh'],
   monitor: ['wire', 'zone', 'refresh', 'config'],
+  store: ['wire', 'zone'],
   '.': ['*'], // daemon.ts, cli.ts, main.ts, log.ts: the composition root
 };
 

@@ -24,11 +24,23 @@ export interface ZoneStatus {
   failures: number;
   lastError: { reason: string; message: string; at: string; op: string } | null;
   serialWentBackwards: { ours: number; theirs: number; primary: string } | null;
+  /** The last failed write (or unusable copy) under server.storage, until a write succeeds: the
+   * zone keeps serving from memory, but would not survive a restart as it is. */
+  storageError: { op: string; code: string; message: string; at: string } | null;
+}
+
+/** A store failure as the store reports it (structural: monitor does not import the store). */
+export interface StorageFailure {
+  readonly op: string;
+  readonly code: string;
+  readonly message: string;
+  readonly at: number;
 }
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
-export function zoneStatus(zc: ZoneConfig, entry: TableEntry | undefined, refresh: ZoneRefreshState | undefined, now: number): ZoneStatus {
+export function zoneStatus(zc: ZoneConfig, entry: TableEntry | undefined, refresh: ZoneRefreshState | undefined, now: number, storage: StorageFailure | null = null): ZoneStatus {
+  const storageError = storage === null ? null : { op: storage.op, code: storage.code, message: storage.message, at: new Date(storage.at).toISOString() };
   if (zc.file !== undefined || refresh === undefined) {
     const served = entry === undefined || entry instanceof UnservedZone ? undefined : entry;
     return {
@@ -44,6 +56,7 @@ export function zoneStatus(zc: ZoneConfig, entry: TableEntry | undefined, refres
       failures: served ? 0 : 1,
       lastError: null,
       serialWentBackwards: null,
+      storageError,
     };
   }
   const e = refresh.lastError;
@@ -61,12 +74,13 @@ export function zoneStatus(zc: ZoneConfig, entry: TableEntry | undefined, refres
     failures: refresh.failures,
     lastError: e === null ? null : { reason: e.reason, message: e.message, at: new Date(e.at).toISOString(), op: e.op },
     serialWentBackwards: back === null ? null : { ours: back.ours, theirs: back.theirs, primary: back.primary },
+    storageError,
   };
 }
 
-/** Is this zone in trouble (failing, expired, not loaded)? `status` exits 1 when any is. */
+/** Is this zone in trouble (failing, expired, not loaded, not being saved)? `status` exits 1 when any is. */
 export function isFailing(s: ZoneStatus): boolean {
-  return s.state === 'expired' || s.state === 'failed' || s.state === 'loading' || s.state === 'retrying' || s.serialWentBackwards !== null;
+  return s.state === 'expired' || s.state === 'failed' || s.state === 'loading' || s.state === 'retrying' || s.serialWentBackwards !== null || s.storageError !== null;
 }
 
 /** The human table of `secondaryd status`. */
@@ -82,7 +96,12 @@ export function formatStatusTable(rows: ZoneStatus[], now: number): string {
     ago(r.lastSuccess),
     until(r.nextRefresh),
     r.expiresIn === null ? '-' : r.expiresIn < 0 ? 'expired' : human(r.expiresIn),
-    r.serialWentBackwards ? `primary serial went backwards (${r.serialWentBackwards.theirs} < ${r.serialWentBackwards.ours})` : r.lastError ? `${r.lastError.reason}: ${r.lastError.message}` : '-',
+    [
+      r.serialWentBackwards ? `primary serial went backwards (${r.serialWentBackwards.theirs} < ${r.serialWentBackwards.ours})` : r.lastError ? `${r.lastError.reason}: ${r.lastError.message}` : '',
+      r.storageError ? `storage ${r.storageError.code}: ${r.storageError.message}` : '',
+    ]
+      .filter((x) => x !== '')
+      .join('; ') || '-',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
   return [header, ...lines].map((l) => l.map((c, i) => (i === l.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n') + '\n';

@@ -22,6 +22,7 @@ import { TransferError, type FailureReason, type MessageVerifier } from '../xfr/
 import { IxfrSession } from '../xfr/ixfr-client.js';
 import { axfrQuery, ixfrQuery, soaQuery, soaRecordOf } from '../xfr/request.js';
 import { checkSoaResponse, soaFields } from '../xfr/soa-check.js';
+import type { Changeset } from '../zone/changeset.js';
 import type { Zone } from '../zone/zone.js';
 
 /** Where the executor reads and publishes zones, and reports each transfer. */
@@ -41,6 +42,8 @@ export interface TransferInfo {
   durationMs: number;
   /** The IXFR that was asked for and why it became an AXFR, when it did. */
   fallback?: string;
+  /** For an IXFR, the changesets applied (oldest first): the store appends them to its journal. */
+  changesets?: Changeset[];
 }
 
 export interface XfrClientOptions {
@@ -114,7 +117,16 @@ export class XfrClient implements Executor {
           const result = session!.result();
           if (result.kind === 'UPTODATE') return { ok: true, kind: 'UPTODATE', serial: current.serial, soa: soaFields(current.soa.rdata[0]!), primary };
           const snapshot = result.zone!;
-          this.sink.publish(zone, snapshot, { kind: result.kind, primary, serial: snapshot.serial, records: result.records, bytes: result.bytes, messages: result.messages, durationMs: Date.now() - started });
+          this.sink.publish(zone, snapshot, {
+            kind: result.kind,
+            primary,
+            serial: snapshot.serial,
+            records: result.records,
+            bytes: result.bytes,
+            messages: result.messages,
+            durationMs: Date.now() - started,
+            ...(result.kind === 'IXFR' ? { changesets: result.changesets } : {}),
+          });
           return { ok: true, kind: result.kind, serial: snapshot.serial, soa: soaFields(snapshot.soa.rdata[0]!), primary };
         } catch (err) {
           const e = asTransferError(err);

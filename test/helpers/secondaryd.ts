@@ -41,6 +41,11 @@ export interface DaemonOptions {
   /** Extra files to write into the daemon's directory, by name. */
   files?: Record<string, string>;
   logLevel?: string;
+  /**
+   * Run in this directory (it must exist) instead of a new temp one, and leave it in place on
+   * stop(): a second daemon started with the same `dir` finds the first one's storage.
+   */
+  dir?: string;
 }
 
 /** Spawn the CLI with arguments; for one-shot subcommands (check, ...). */
@@ -60,7 +65,7 @@ export function runCli(args: string[], timeoutMs = 30000): Promise<{ code: numbe
 }
 
 export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
-  const dir = mkdtempSync(join(tmpdir(), 'secondaryd-test-'));
+  const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'secondaryd-test-'));
   const host = '127.0.0.1';
   const port = opts.port ?? (await freePort(host));
   for (const [name, text] of Object.entries(opts.files ?? {})) writeFileSync(join(dir, name), text);
@@ -114,7 +119,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       const code = await exited;
-      rmSync(dir, { recursive: true, force: true });
+      if (opts.dir === undefined) rmSync(dir, { recursive: true, force: true });
       return code;
     },
   };
