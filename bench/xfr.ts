@@ -13,21 +13,11 @@ import { buildQuery, queryUdp } from '../test/helpers/dnsclient.js';
 import { parseMessage } from '../test/helpers/compare.js';
 import { freePort } from '../test/helpers/ports.js';
 import { startDaemon } from '../test/helpers/secondaryd.js';
+import { BIG_ZONE, bigZone } from './big-zone.js';
 
 const records = Number(process.argv[2] ?? 1_000_000);
-const ZONE = 'big.test.';
+const ZONE = BIG_ZONE;
 
-function bigZone(n: number, serial: number): string {
-  const lines = [`$ORIGIN ${ZONE}`, '$TTL 3600', `@ SOA ns1 hostmaster ${serial} 3600 600 864000 300`, '@ NS ns1', 'ns1 A 192.0.2.1'];
-  for (let i = 0; lines.length < n; i++) {
-    const o = i % 4;
-    if (o === 0) lines.push(`h${i} A 10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`);
-    else if (o === 1) lines.push(`h${i - 1} AAAA 2001:db8::${(i & 0xffff).toString(16)}`);
-    else if (o === 2) lines.push(`m${i} MX 10 h${i - 2}`);
-    else lines.push(`t${i} TXT "record ${i}"`);
-  }
-  return lines.join('\n') + '\n';
-}
 
 async function serial(ep: { host: string; port: number }): Promise<number | undefined> {
   try {
