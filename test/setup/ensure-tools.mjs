@@ -4,8 +4,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
 
-const TOOLS = ['knotd', 'kdig', 'nsd', 'named', 'dig', 'ldns-signzone', 'dnsperf'];
-const PACKAGES = ['knot', 'knot-dnsutils', 'nsd', 'bind9', 'bind9-dnsutils', 'ldnsutils', 'dnsperf'];
+const TOOLS = ['knotd', 'kdig', 'nsd', 'named', 'dig', 'ldns-signzone', 'dnsperf', 'systemd-analyze'];
+const PACKAGES = ['knot', 'knot-dnsutils', 'nsd', 'bind9', 'bind9-dnsutils', 'ldnsutils', 'dnsperf', 'systemd'];
 // Debian's packages start these system services on install (on port 53). We never use them.
 const SERVICES = ['knot', 'nsd', 'named', 'bind9'];
 
