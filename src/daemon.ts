@@ -284,6 +284,24 @@ export class Daemon implements ZoneSink {
     this.keys = new Map(next.keys.map((k) => [k.name, k]));
     this.xfr.setConfig(next);
     if (next.server.storage !== this.store.dir) this.log.warn({ op: 'reload' }, 'server.storage changed: the new directory is used after a restart');
+    for (const zc of next.zones) {
+      const old = this.secondaries.get(zc.name);
+      if (old === undefined) continue;
+      if (zc.file !== undefined) {
+        this.removeSecondary(zc.name); // now served from a master file (loaded below)
+        continue;
+      }
+      if (JSON.stringify(old) === JSON.stringify(zc)) continue;
+      // Changed settings (primaries, clamps, limits): re-plan the zone, keeping its data and timers.
+      const st = this.scheduler.state(zc.name);
+      const keepTimers =
+        st !== undefined && st.servedSerial !== null && st.soa !== null && st.lastRefreshed !== null && st.expiresAt !== null
+          ? { serial: st.servedSerial, soa: st.soa, lastRefreshed: st.lastRefreshed, expiresAt: st.expiresAt }
+          : undefined;
+      this.removeSecondary(zc.name);
+      this.addSecondary(zc, keepTimers);
+      this.log.info({ op: 'reload', zone: zc.name }, 'zone settings changed: re-planned, data and timers kept');
+    }
     await this.loadZones(next);
     for (const zc of next.zones) {
       if (zc.file !== undefined || this.secondaries.has(zc.name)) continue;
