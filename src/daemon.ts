@@ -1,6 +1,7 @@
 // The composition root: reads the config, loads zones (master files, and the secondaries' copies
 // from storage), runs the refresh scheduler, binds the listeners, answers NOTIFY, handles signals.
 
+import { type FSWatcher, watch } from 'chokidar';
 import { handleNotify, type NotifyPolicy, type NotifyTsig } from './answer/notify.js';
 import { Responder } from './answer/responder.js';
 import { matchAcl } from './config/acl.js';
@@ -26,9 +27,10 @@ import { zoneLines } from './zonefile/writer.js';
 export class Daemon implements ZoneSink {
   readonly table = new ZoneTable();
   private responder: Responder | null = null;
-  private udp: UdpServer[] = [];
+  /** UDP and TCP servers by configured listen address ("host:port"). */
+  private listeners = new Map<string, { udp: UdpServer; tcp: TcpServer }>();
+  private watcher: FSWatcher | null = null;
   private control: ControlServer | null = null;
-  private tcp: TcpServer[] = [];
   private stopping = false;
   private readonly xfr: XfrClient;
   readonly scheduler: RefreshScheduler;
@@ -63,7 +65,41 @@ export class Daemon implements ZoneSink {
     this.control = new ControlServer(server.control, (req) => this.onControl(req), (err) => this.log.error({ err, op: 'control' }, 'control socket error'));
     await this.control.listen();
     for (const zc of this.config.zones) if (zc.file === undefined) this.addSecondary(zc, loaded.get(zc.name));
+    if (server.watchConfig) this.watchConfig();
     this.log.info({ op: 'start', zones: this.config.zones.length }, 'serving');
+  }
+
+  /** Reload when the config file changes on disk (editors write in bursts: debounced). */
+  private watchConfig(): void {
+    let timer: NodeJS.Timeout | undefined;
+    this.watcher = watch(this.configPath, { ignoreInitial: true, awaitWriteFinish: { stabilityThreshold: 200, pollInterval: 50 } });
+    this.watcher.on('all', () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        this.log.info({ op: 'reload' }, 'config file changed');
+        void this.reload();
+      }, 300);
+    });
+    this.watcher.on('error', (err) => this.log.warn({ op: 'watch', err }, 'cannot watch the config file'));
+  }
+
+  /** Bind the listen addresses that are new in `next`, close the ones that are gone. */
+  private async rebind(next: Config): Promise<void> {
+    const want = new Map(next.server.listen.map((a) => [formatHostPort(a), a]));
+    for (const [key, l] of [...this.listeners]) {
+      if (want.has(key)) continue;
+      this.listeners.delete(key);
+      await Promise.all([l.udp.close(), l.tcp.close()]);
+      this.log.info({ op: 'listen', remote: key }, 'stopped listening');
+    }
+    for (const [key, address] of want) {
+      if (this.listeners.has(key)) continue;
+      try {
+        await this.bind(address);
+      } catch (err) {
+        this.log.error({ op: 'listen', remote: key, err }, 'cannot listen on a new address');
+      }
+    }
   }
 
   private async bind(address: ListenAddress): Promise<void> {
@@ -76,8 +112,7 @@ export class Daemon implements ZoneSink {
     // With port 0 the kernel picks the UDP port; TCP then binds the same one.
     const tcp = new TcpServer({ ...address, port }, responder, notify, { idleTimeoutMs: server.tcpIdleTimeout * 1000, maxConnections: server.tcpMaxConnections }, onError);
     await tcp.listen();
-    this.udp.push(udp);
-    this.tcp.push(tcp);
+    this.listeners.set(formatHostPort(address), { udp, tcp });
     this.log.info({ op: 'listen', remote: formatHostPort({ host: address.host, port }) }, 'listening on UDP and TCP');
   }
 
@@ -265,7 +300,16 @@ export class Daemon implements ZoneSink {
    * Re-read the config and the zone files (SIGHUP, `secondaryd reload`). An invalid config keeps the
    * running one; returns its problems then, null when the new config is running.
    */
-  async reload(): Promise<string | null> {
+  reload(): Promise<string | null> {
+    // One reload at a time: SIGHUP, the CLI and the file watch may all ask at once.
+    const run = this.reloading.then(() => this.reloadNow());
+    this.reloading = run.catch(() => null);
+    return run;
+  }
+
+  private reloading: Promise<unknown> = Promise.resolve();
+
+  private async reloadNow(): Promise<string | null> {
     let next: Config;
     try {
       next = await loadConfig(this.configPath);
@@ -283,6 +327,8 @@ export class Daemon implements ZoneSink {
     this.config = next;
     this.keys = new Map(next.keys.map((k) => [k.name, k]));
     this.xfr.setConfig(next);
+    this.log.level = next.log.level;
+    await this.rebind(next);
     if (next.server.storage !== this.store.dir) this.log.warn({ op: 'reload' }, 'server.storage changed: the new directory is used after a restart');
     for (const zc of next.zones) {
       const old = this.secondaries.get(zc.name);
@@ -315,11 +361,11 @@ export class Daemon implements ZoneSink {
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
-    await Promise.all([this.scheduler.stop(), this.control?.close(), ...this.udp.map((s) => s.close()), ...this.tcp.map((s) => s.close())]);
+    const listeners = [...this.listeners.values()];
+    this.listeners.clear();
+    await Promise.all([this.watcher?.close(), this.scheduler.stop(), this.control?.close(), ...listeners.flatMap((l) => [l.udp.close(), l.tcp.close()])]);
     // Transfers are over: what they published and the last timers go to disk before we exit.
     await this.store.close();
-    this.udp = [];
-    this.tcp = [];
     this.log.info({ op: 'stop' }, 'stopped');
   }
 }
