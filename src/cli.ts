@@ -5,7 +5,10 @@ import { dirname, resolve } from 'node:path';
 import { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError, loadConfig } from './config/parse.js';
-import { Daemon, loadZoneFile } from './daemon.js';
+import { Daemon } from './daemon.js';
+import { nameFromText } from './wire/name.js';
+import { buildZone } from './zone/zone.js';
+import { checkZoneFile } from './zonefile/reader.js';
 import { createLogger } from './log.js';
 import { formatStatusTable, isFailing, type ZoneStatus } from './monitor/status.js';
 import { controlRequest, type ControlRequest } from './net/control-server.js';
@@ -68,11 +71,16 @@ async function check(configPath: string): Promise<number> {
   let failed = 0;
   for (const zone of config.zones) {
     if (zone.file === undefined) continue;
+    const origin = nameFromText(zone.name);
     try {
-      await loadZoneFile(zone.name, zone.file);
+      // Every syntax problem of the file, then the zone checks (SOA, NS, CNAME...) when it parsed.
+      const { records, errors } = await checkZoneFile(zone.file, origin);
+      for (const e of errors) process.stderr.write(`${e.message}\n`);
+      if (errors.length > 0) failed++;
+      else buildZone(origin, records);
     } catch (err) {
       failed++;
-      process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+      process.stderr.write(`${zone.file}: ${err instanceof Error ? err.message : String(err)}\n`);
     }
   }
   if (failed === 0) process.stdout.write(`${configPath}: OK (${config.zones.length} zones)\n`);

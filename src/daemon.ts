@@ -8,6 +8,7 @@ import { matchAcl } from './config/acl.js';
 import { formatHostPort, type HostPort as ListenAddress } from './config/address.js';
 import { type Config, loadConfig, type TsigKeyConfig, type ZoneConfig } from './config/parse.js';
 import type { Logger } from './log.js';
+import { notifyReady } from './net/sd-notify.js';
 import { ControlServer, type ControlRequest, type ControlResponse } from './net/control-server.js';
 import { TcpServer } from './net/tcp-server.js';
 import { UdpServer } from './net/udp-server.js';
@@ -67,6 +68,7 @@ export class Daemon implements ZoneSink {
     for (const zc of this.config.zones) if (zc.file === undefined) this.addSecondary(zc, loaded.get(zc.name));
     if (server.watchConfig) this.watchConfig();
     this.log.info({ op: 'start', zones: this.config.zones.length }, 'serving');
+    notifyReady(`serving ${this.config.zones.length} zones`, (err) => this.log.warn({ op: 'start', err }, 'cannot tell systemd we are ready'));
   }
 
   /** Reload when the config file changes on disk (editors write in bursts: debounced). */
@@ -400,7 +402,7 @@ function sameAddress(a: string, b: string): boolean {
   return strip(a) === strip(b);
 }
 
-export async function loadZoneFile(name: string, file: string): Promise<Zone> {
+async function loadZoneFile(name: string, file: string): Promise<Zone> {
   const origin = nameFromText(name.endsWith('.') ? name : name + '.');
   const records = await readZoneFile(file, origin);
   return buildZone(origin, records);

@@ -36,6 +36,8 @@ export interface DaemonOptions {
   serverYaml?: string;
   /** Replace the whole config (after `{PORT}` and `{DIR}` substitution). */
   configText?: string;
+  /** Extra environment for the daemon process. */
+  env?: Record<string, string>;
   /** Port to listen on (default: a free one). */
   port?: number;
   /** Extra files to write into the daemon's directory, by name. */
@@ -87,6 +89,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   const child = spawn(process.execPath, ['--import=tsx', join(root, 'src/main.ts'), 'run', '-c', configPath], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
+    ...(opts.env ? { env: { ...process.env, ...opts.env } } : {}),
   });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));

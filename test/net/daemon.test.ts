@@ -21,6 +21,7 @@ $TTL 60
 @ SOA ns h 1 2 3 4 5
 @ NS ns
 www A 192.0.2.300
+ftp A 1.2.3
 `;
 
 const a = (buf: Buffer): string[] => parseMessage(buf).answer.map((r) => [...r.rdata].join('.'));
@@ -36,6 +37,7 @@ t.test('a broken zone file is reported with FILE:LINE and the other zones serve'
   const r = await runCli(['check', '-c', d.configPath]);
   t.equal(r.code, 1);
   t.match(r.stderr, /broken\.test\.zone:5:\d+:/);
+  t.match(r.stderr, /broken\.test\.zone:6:\d+:/, 'every problem of the file, not just the first');
 });
 
 t.test('IPv6 and IPv4 listeners, UDP and TCP', async (t) => {

@@ -98,3 +98,26 @@ t.test('SIGHUP under a query stream: zones added, removed, changed, a listener a
   t.match(d.output(), /"msg":"config file changed"/);
   t.match(await answer({ host: '127.0.0.1', port: port2 }, 'www.c.test').catch((e: Error) => e.message), /timed out|timeout/i, 'the listener dropped from the config is closed');
 });
+
+t.test('SIGTERM: exit 0, and the state it leaves loads at the next start', async (t) => {
+  const k = await startKnotPrimary({ 're.test.': zone(5) });
+  const head = `server:\n  listen: ["127.0.0.1:{PORT}"]\n  storage: "{DIR}/s"\n  control: "{DIR}/c.sock"\nzones:\n  - name: re.test\n    primaries: ["127.0.0.1:${k.port}"]\n`;
+  const d = await startDaemon({ zones: [], configText: head });
+  const ep = { host: d.host, port: d.port };
+  const serial = async (e: { host: string; port: number }): Promise<number | undefined> => {
+    const m = parseMessage(await queryUdp(e, { name: 're.test', type: 6 }));
+    const soa = m.answer.find((r) => r.type === 6);
+    return soa ? soa.rdata.readUInt32BE(soa.rdata.length - 20) : undefined;
+  };
+  const deadline = Date.now() + 10000;
+  while ((await serial(ep)) !== 5 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  const started = Date.now();
+  d.signal('SIGTERM');
+  const code = await new Promise<number | null>((r) => d.child.on('exit', (c) => r(c)));
+  t.equal(code, 0, 'exit 0');
+  t.ok(Date.now() - started < 5000, `stopped in ${Date.now() - started} ms`);
+  await k.stop(); // the primary is gone: the next start must serve from disk
+  const again = await startDaemon({ zones: [], dir: d.dir, port: d.port, configText: head });
+  t.teardown(() => again.stop());
+  t.equal(await serial({ host: again.host, port: again.port }), 5, 'served at once from the state left on disk');
+});
