@@ -13,6 +13,7 @@ import { ControlServer, type ControlRequest, type ControlResponse } from './net/
 import { TcpServer } from './net/tcp-server.js';
 import { UdpServer } from './net/udp-server.js';
 import { XfrClient, type TransferInfo, type ZoneSink } from './net/xfr-client.js';
+import { MonitorServer, type ServerCounters } from './monitor/http.js';
 import { zoneStatus, type ZoneStatus } from './monitor/status.js';
 import type { LoadedZone, ZoneRefreshState } from './refresh/reducer.js';
 import { RefreshScheduler } from './refresh/scheduler.js';
@@ -31,6 +32,10 @@ export class Daemon implements ZoneSink {
   /** UDP and TCP servers by configured listen address ("host:port"). */
   private listeners = new Map<string, { udp: UdpServer; tcp: TcpServer }>();
   private watcher: FSWatcher | null = null;
+  private monitor: MonitorServer | null = null;
+  /** Transfers by "KIND:result" and NOTIFYs by result, for /metrics. */
+  private readonly transferCounts: Record<string, number> = {};
+  private readonly notifyCounts: Record<string, number> = {};
   private control: ControlServer | null = null;
   private stopping = false;
   private readonly xfr: XfrClient;
@@ -50,7 +55,7 @@ export class Daemon implements ZoneSink {
   ) {
     this.xfr = new XfrClient(config, this);
     this.store = new ZoneStore(config.server.storage, { logger: log });
-    this.scheduler = new RefreshScheduler({ executor: this.xfr, logger: log, onChange: (zone, state, prev) => this.persistTimers(zone, state, prev) });
+    this.scheduler = new RefreshScheduler({ executor: this.xfr, logger: log, onChange: (zone, state, prev) => this.onRefreshChange(zone, state, prev) });
     this.keys = new Map(config.keys.map((k) => [k.name, k]));
   }
 
@@ -66,6 +71,11 @@ export class Daemon implements ZoneSink {
     this.control = new ControlServer(server.control, (req) => this.onControl(req), (err) => this.log.error({ err, op: 'control' }, 'control socket error'));
     await this.control.listen();
     for (const zc of this.config.zones) if (zc.file === undefined) this.addSecondary(zc, loaded.get(zc.name));
+    if (server.http !== undefined) {
+      this.monitor = new MonitorServer(server.http, { status: () => this.status(), counters: () => this.counters() });
+      const port = await this.monitor.listen();
+      this.log.info({ op: 'listen', remote: formatHostPort({ host: server.http.host, port }) }, 'HTTP: /metrics, /healthz, /status');
+    }
     if (server.watchConfig) this.watchConfig();
     this.log.info({ op: 'start', zones: this.config.zones.length }, 'serving');
     notifyReady(`serving ${this.config.zones.length} zones`, (err) => this.log.warn({ op: 'start', err }, 'cannot tell systemd we are ready'));
@@ -188,8 +198,18 @@ export class Daemon implements ZoneSink {
     return { serial: zone.serial, soa, lastRefreshed, expiresAt };
   }
 
-  /** The scheduler's state changed: keep the timers on disk when what they record changed. */
-  private persistTimers(zone: string, s: ZoneRefreshState, prev: ZoneRefreshState): void {
+  /** Server-wide counters for /metrics. */
+  counters(): ServerCounters {
+    const st = this.responder?.stats;
+    const rcodes: Record<string, number> = {};
+    if (st) st.rcodes.forEach((n, code) => n > 0 && (rcodes[RCODE_NAMES[code] ?? `RCODE${code}`] = n));
+    return { queries: st?.queries ?? 0, cacheHits: st?.cacheHits ?? 0, malformed: st?.malformed ?? 0, dropped: st?.dropped ?? 0, rcodes, transfers: { ...this.transferCounts }, notifies: { ...this.notifyCounts } };
+  }
+
+  /** The scheduler's state changed: count failed transfers; keep the timers on disk when they changed. */
+  private onRefreshChange(zone: string, s: ZoneRefreshState, prev: ZoneRefreshState): void {
+    // A failed transfer shows as one more failure with a transfer error: count it for /metrics.
+    if (s.failures > prev.failures && s.lastError?.op === 'transfer') bump(this.transferCounts, `${prev.inFlight?.op === 'transfer' ? prev.inFlight.kind : 'AXFR'}:failed`);
     if (s.servedSerial === null || s.lastRefreshed === null || s.expiresAt === null) return;
     if (s.servedSerial === prev.servedSerial && s.lastRefreshed === prev.lastRefreshed && s.expiresAt === prev.expiresAt && s.primary === prev.primary) return;
     this.store.saveTimers(zone, { serial: s.servedSerial, lastRefreshed: s.lastRefreshed, expiresAt: s.expiresAt, primary: s.primary });
@@ -208,6 +228,7 @@ export class Daemon implements ZoneSink {
 
   publish(zc: ZoneConfig, snapshot: Zone, info: TransferInfo): void {
     if (!this.secondaries.has(zc.name)) return; // removed by a reload while the transfer ran
+    bump(this.transferCounts, `${info.kind}:ok`);
     this.table.publish(snapshot);
     this.store.saveZone(zc.name, snapshot, info.kind === 'IXFR' ? info.changesets : undefined);
     this.log.info(
@@ -226,6 +247,7 @@ export class Daemon implements ZoneSink {
   private onNotify(msg: Buffer, remote: string): Buffer | null {
     const outcome = handleNotify(msg, remote, (zone) => this.notifyPolicy(zone), this.notifyTsig);
     const fields = { zone: outcome.zone, op: 'notify', remote, ...(outcome.serial !== undefined ? { serial: outcome.serial } : {}) };
+    bump(this.notifyCounts, outcome.accepted ? 'accepted' : 'refused');
     if (outcome.accepted) this.log.info(fields, 'NOTIFY accepted');
     else this.log.warn({ ...fields, reason: outcome.reason }, 'NOTIFY refused');
     return outcome.response;
@@ -365,11 +387,18 @@ export class Daemon implements ZoneSink {
     this.stopping = true;
     const listeners = [...this.listeners.values()];
     this.listeners.clear();
-    await Promise.all([this.watcher?.close(), this.scheduler.stop(), this.control?.close(), ...listeners.flatMap((l) => [l.udp.close(), l.tcp.close()])]);
+    await Promise.all([this.watcher?.close(), this.monitor?.close(), this.scheduler.stop(), this.control?.close(), ...listeners.flatMap((l) => [l.udp.close(), l.tcp.close()])]);
     // Transfers are over: what they published and the last timers go to disk before we exit.
     await this.store.close();
     this.log.info({ op: 'stop' }, 'stopped');
   }
+}
+
+const RCODE_NAMES = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED', 'YXDOMAIN', 'YXRRSET', 'NXRRSET', 'NOTAUTH', 'NOTZONE'];
+RCODE_NAMES[16] = 'BADVERS';
+
+function bump(counts: Record<string, number>, key: string): void {
+  counts[key] = (counts[key] ?? 0) + 1;
 }
 
 /** A zone name as the config stores it: lower case with the final dot. */
