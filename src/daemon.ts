@@ -5,8 +5,8 @@ import { type FSWatcher, watch } from 'chokidar';
 import { handleNotify, type NotifyPolicy, type NotifyTsig } from './answer/notify.js';
 import { Responder } from './answer/responder.js';
 import { matchAcl } from './config/acl.js';
-import { formatHostPort, type HostPort as ListenAddress } from './config/address.js';
-import { type Config, loadConfig, type TsigKeyConfig, type ZoneConfig } from './config/parse.js';
+import { formatHostPort, ipOctets, unmapV4, type HostPort as ListenAddress } from './config/address.js';
+import { type Config, loadConfig, normalizeName, type TsigKeyConfig, type ZoneConfig } from './config/parse.js';
 import type { Logger } from './log.js';
 import { notifyReady } from './net/sd-notify.js';
 import { ControlServer, type ControlRequest, type ControlResponse } from './net/control-server.js';
@@ -25,6 +25,7 @@ import { buildZone, nameKey, type Zone } from './zone/zone.js';
 import { UnservedZone, ZoneTable } from './zone/zone-table.js';
 import { readZoneFile } from './zonefile/reader.js';
 import { zoneLines } from './zonefile/writer.js';
+import { soaFields } from './xfr/soa-check.js';
 
 export class Daemon implements ZoneSink {
   readonly table = new ZoneTable();
@@ -172,9 +173,8 @@ export class Daemon implements ZoneSink {
       return undefined;
     }
     const { zone, timers } = r;
-    const rd = zone.soa.rdata[0]!;
-    const o = rd.length - 20;
-    const soa = { refresh: rd.readUInt32BE(o + 4), retry: rd.readUInt32BE(o + 8), expire: rd.readUInt32BE(o + 12), minimum: rd.readUInt32BE(o + 16) };
+    const { refresh, retry, expire, minimum } = soaFields(zone.soa.rdata[0]!);
+    const soa = { refresh, retry, expire, minimum };
     const expireMs = clampTimers(soa, zc).expireMs;
     // The stored timers speak for the version loaded only when their serial is its serial; else (the
     // data or the timers write was cut short) the version's own save time is when it was last known
@@ -282,7 +282,7 @@ export class Daemon implements ZoneSink {
   /** Per-zone status, in config order (`zone` narrows it to one). */
   status(zone?: string): ZoneStatus[] {
     const now = Date.now();
-    const want = zone === undefined ? undefined : canonicalZone(zone);
+    const want = zone === undefined ? undefined : normalizeName(zone);
     return this.config.zones
       .filter((zc) => want === undefined || zc.name === want)
       .map((zc) => zoneStatus(zc, this.table.get(tableKey(zc)), this.scheduler.state(zc.name), now, zc.file === undefined ? this.store.failure(zc.name) : null));
@@ -290,7 +290,7 @@ export class Daemon implements ZoneSink {
 
   /** The control socket's commands (`secondaryd status|refresh|retransfer|reload|dump`). */
   private async onControl(req: ControlRequest): Promise<ControlResponse> {
-    const zone = req.zone === undefined ? undefined : canonicalZone(req.zone);
+    const zone = req.zone === undefined ? undefined : normalizeName(req.zone);
     const known = zone !== undefined && this.config.zones.some((z) => z.name === zone);
     const log = this.log.child({ op: 'control', cmd: req.cmd, ...(zone ? { zone } : {}) });
     switch (req.cmd) {
@@ -401,12 +401,6 @@ function bump(counts: Record<string, number>, key: string): void {
   counts[key] = (counts[key] ?? 0) + 1;
 }
 
-/** A zone name as the config stores it: lower case with the final dot. */
-function canonicalZone(name: string): string {
-  const lower = name.toLowerCase();
-  return lower.endsWith('.') ? lower : `${lower}.`;
-}
-
 /** The served zone as master-file text, in chunks (a big zone is not built as one string). */
 function* dumpText(zone: Zone): Generator<string> {
   let chunk = '';
@@ -425,14 +419,15 @@ function tableKey(zc: ZoneConfig): string {
   return nameKey(nameFromText(zc.name));
 }
 
-/** Same IP address, an IPv4-mapped IPv6 form matching its IPv4 form. */
+/** Same IP address, however written (an IPv4-mapped IPv6 form matches its IPv4 form). */
 function sameAddress(a: string, b: string): boolean {
-  const strip = (x: string): string => (x.startsWith('::ffff:') ? x.slice(7) : x).toLowerCase();
-  return strip(a) === strip(b);
+  const x = ipOctets(a);
+  const y = ipOctets(b);
+  return x !== undefined && y !== undefined && unmapV4(x).join('.') === unmapV4(y).join('.');
 }
 
 async function loadZoneFile(name: string, file: string): Promise<Zone> {
-  const origin = nameFromText(name.endsWith('.') ? name : name + '.');
+  const origin = nameFromText(name); // config names are normalised: lower case, final dot
   const records = await readZoneFile(file, origin);
   return buildZone(origin, records);
 }
