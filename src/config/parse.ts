@@ -11,6 +11,7 @@ import { DurationSyntaxError, formatDuration, parseDuration } from './duration.j
 import { ConfigError, type ConfigProblem } from './errors.js';
 import {
   ACL_OPTIONS,
+  ALERT_OPTIONS,
   CLAMP_PAIRS,
   DEFAULTS_OPTIONS,
   KEY_OPTIONS,
@@ -26,7 +27,7 @@ import {
   type ValueType,
 } from './schema.js';
 import { formatSize, parseSize, SizeSyntaxError } from './size.js';
-import type { AclEntry, Config, LogConfig, RemoteConfig, ServerConfig, TsigKeyConfig, ZoneConfig } from './types.js';
+import type { AclEntry, AlertSettings, Config, LogConfig, RemoteConfig, ServerConfig, TsigKeyConfig, ZoneConfig } from './types.js';
 
 export { ConfigError, formatProblem, type ConfigErrorCode, type ConfigProblem } from './errors.js';
 export type * from './types.js';
@@ -279,7 +280,7 @@ function readValue(node: YNode, type: ValueType, path: string, ctx: Context): Pa
       case 'string': {
         const s = needText('a string');
         if (s === FAIL) return FAIL;
-        if (s === '') return fail('must not be empty');
+        if (s === '' && !type.allowEmpty) return fail('must not be empty');
         if (type.maxLength !== undefined && s.length > type.maxLength) return fail(`longer than ${type.maxLength} characters`);
         return s;
       }
@@ -459,8 +460,37 @@ function build(root: RawMap, ctx: Context, file: string): Config {
   checkKeyRefs(keys, ctx);
   const defaults = section(root, 'defaults');
   if (defaults) checkClamps(defaults, [defaults], ctx);
-  const zones = buildZones((root.values.zones as RawMap[] | undefined) ?? [], defaults, ctx);
-  return { file, server, log, keys, zones };
+  const rootAlerts = section(root, 'alerts');
+  const alerts = buildAlerts([rootAlerts], ctx);
+  const zones = buildZones((root.values.zones as RawMap[] | undefined) ?? [], defaults, rootAlerts, ctx);
+  return { file, server, log, keys, alerts, zones };
+}
+
+/** The alert settings when nothing is configured (no webhook, no command, default thresholds). */
+export function defaultAlerts(): AlertSettings {
+  return Object.freeze(resolveOptions(ALERT_OPTIONS, [])) as unknown as AlertSettings;
+}
+
+/** Alert settings from the first layer that sets each key; a webhook or command of "" is off.
+ * Problems are reported once, at the layer that wrote the value (the first layer). */
+function buildAlerts(layers: readonly (RawMap | undefined)[], ctx: Context): AlertSettings {
+  const v = resolveOptions(ALERT_OPTIONS, layers) as { -readonly [K in keyof AlertSettings]: AlertSettings[K] };
+  const own = layers[0];
+  if (v.webhook === '') delete v.webhook;
+  else if (v.webhook !== undefined && own?.present.has('webhook')) {
+    const path = `${own.path}.webhook`;
+    let url: URL | undefined;
+    try {
+      url = new URL(v.webhook);
+    } catch {
+      // reported below
+    }
+    if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+      ctx.problem(ctx.valueAt.get(path), path, `webhook "${v.webhook}" is not an http:// or https:// URL`);
+    }
+  }
+  if (v.command === '') delete v.command;
+  return v;
 }
 
 function checkListen(server: ServerConfig, ctx: Context): void {
@@ -523,7 +553,7 @@ function aclFromRemote(r: RemoteConfig): AclEntry {
   return r.key === undefined ? { network } : { network, key: r.key };
 }
 
-function buildZones(raw: readonly RawMap[], defaults: RawMap | undefined, ctx: Context): ZoneConfig[] {
+function buildZones(raw: readonly RawMap[], defaults: RawMap | undefined, rootAlerts: RawMap | undefined, ctx: Context): ZoneConfig[] {
   const zones: ZoneConfig[] = [];
   const first = new Map<string, number | undefined>();
   for (const z of raw) {
@@ -552,6 +582,7 @@ function buildZones(raw: readonly RawMap[], defaults: RawMap | undefined, ctx: C
       ...v,
       primaries,
       allowNotify: (v.allowNotify as AclEntry[] | undefined) ?? primaries.map(aclFromRemote),
+      alerts: buildAlerts([z.values.alerts as RawMap | undefined, rootAlerts], ctx),
     } as unknown as ZoneConfig;
     zones.push(zone);
   }

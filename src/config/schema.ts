@@ -5,7 +5,7 @@ import { formatDuration } from './duration.js';
 import { formatSize } from './size.js';
 
 export type ValueType =
-  | { readonly kind: 'string'; readonly maxLength?: number }
+  | { readonly kind: 'string'; readonly maxLength?: number; readonly allowEmpty?: boolean }
   /** A file system path; relative ones are resolved against the config file's directory. */
   | { readonly kind: 'path' }
   | { readonly kind: 'bool' }
@@ -113,6 +113,29 @@ export const KEY_OPTIONS: Options = {
   secret: { type: { kind: 'base64' }, required: true, doc: 'shared secret, base64 (as tsig-keygen or keymgr print it)' },
 };
 
+/** Alerting: where alerts go and when a zone counts as in trouble. Every key can be overridden per
+ * zone (`zones[].alerts`). Durations are thresholds; 0 turns that alert (or the reminders) off. */
+export const ALERT_OPTIONS: Options = {
+  webhook: { type: { kind: 'string', maxLength: 2048, allowEmpty: true }, defaultDoc: 'off', doc: 'http(s) URL that gets each alert as a JSON POST; "" turns an inherited one off' },
+  'webhook-timeout': { type: timeout(0.1, 300), default: '10s', doc: 'give up on one POST after this' },
+  'webhook-retries': { type: int(0, 20), default: 5, doc: 'POSTs retried this often on failure (backoff 1s, 2s, 4s ... at most 5m)' },
+  command: { type: { kind: 'string', maxLength: 4096, allowEmpty: true }, defaultDoc: 'off', doc: 'run by /bin/sh with the alert in SECONDARYD_* variables and as JSON on stdin; "" turns an inherited one off' },
+  'command-timeout': { type: timeout(0.1, 3600), default: '30s', doc: 'kill the command after this' },
+  'repeat-interval': { type: timeout(0, 30 * 86400), default: '4h', doc: 'remind of a condition still present this often (0: never)' },
+  'failing-after': { type: int(1, 1000), default: 2, doc: 'SOA checks or transfers failed in a row before the zone counts as failing' },
+  'stale-after': {
+    type: timeout(0, 365 * 86400),
+    default: '1h',
+    doc: 'stale: a primary has had a newer serial for this long, or no check succeeded for REFRESH plus this',
+  },
+  'expiring-within': { type: timeout(0, 365 * 86400), default: '1d', doc: 'alert when the zone would expire within this (0: off)' },
+  'signatures-expiring-within': {
+    type: timeout(0, 365 * 86400),
+    default: '2d',
+    doc: 'signed zones: alert when the earliest RRSIG expires within this (the primary\'s signer has stopped) (0: off)',
+  },
+};
+
 /**
  * Zone keys. The timer clamps bound what the zone's SOA asks for: a REFRESH of 5 seconds would hammer
  * the primary, one of a month would leave a missed NOTIFY unnoticed for a month. The bounds are BIND's
@@ -144,6 +167,7 @@ export const ZONE_OPTIONS: Options = {
   'max-transfer-records': { type: int(1, Number.MAX_SAFE_INTEGER), default: 10_000_000, doc: 'refuse a transfer with more records' },
   'max-transfer-bytes': { type: size(512, Number.MAX_SAFE_INTEGER), default: '2GiB', doc: 'refuse a transfer with more bytes on the wire' },
   'max-zone-ttl': { type: { kind: 'duration', min: 0, max: MAX_TTL, integer: true }, defaultDoc: 'no limit', doc: 'refuse a zone version with a larger TTL' },
+  alerts: { type: map(ALERT_OPTIONS), perZone: true, defaultDoc: 'the top-level alerts', doc: 'any key of the top-level `alerts`, for this zone only' },
 };
 
 /** What `defaults` may hold: every zone key except the per-zone ones. */
@@ -153,7 +177,8 @@ export const ROOT_OPTIONS: Options = {
   server: { type: map(SERVER_OPTIONS), doc: 'the daemon itself' },
   log: { type: map(LOG_OPTIONS), doc: 'logging' },
   keys: { type: list(map(KEY_OPTIONS)), default: [], doc: 'TSIG keys, referred to by name' },
-  defaults: { type: map(DEFAULTS_OPTIONS), doc: 'any zone key except name and file; every zone inherits it' },
+  alerts: { type: map(ALERT_OPTIONS), doc: 'alerts on zone trouble (webhook and/or command)' },
+  defaults: { type: map(DEFAULTS_OPTIONS), doc: 'any zone key except name, file and alerts; every zone inherits it' },
   zones: { type: list(map(ZONE_OPTIONS)), default: [], doc: 'the zones served' },
 };
 
@@ -189,6 +214,10 @@ export const SYNONYMS: Readonly<Record<string, string>> = {
   algo: 'algorithm',
   zone: 'zones',
   template: 'defaults',
+  alert: 'alerts',
+  alerting: 'alerts',
+  'notify-url': 'webhook',
+  url: 'webhook',
 };
 
 /** "zones[].primaries" for every key anywhere, to point at the right section for a misplaced key. */
@@ -267,7 +296,8 @@ export function renderReference(): string {
       const at = prefix ? `${prefix}.${key}` : key;
       const t = o.type;
       const nested = t.kind === 'map' ? t.options : t.kind === 'list' && t.of.kind === 'map' ? t.of.options : undefined;
-      if (nested && key !== 'defaults') {
+      // defaults and zones[].alerts repeat sections documented once.
+      if (nested && key !== 'defaults' && !(nested === ALERT_OPTIONS && prefix !== '')) {
         if (t.kind === 'list') rows.push(`| \`${at}\` | list | ${cell(describeDefault(o, t))} | ${cell(o.doc)} |`);
         walk(nested, t.kind === 'list' ? `${at}[]` : at);
         continue;

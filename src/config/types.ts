@@ -56,6 +56,24 @@ export interface ServerConfig {
   readonly watchConfig: boolean;
 }
 
+/** Where alerts go and the thresholds behind them (`alerts`, overridden per zone). Seconds. */
+export interface AlertSettings {
+  /** http(s) URL; absent: no webhook. */
+  readonly webhook?: string;
+  readonly webhookTimeout: number;
+  readonly webhookRetries: number;
+  /** Run by /bin/sh; absent: no command. */
+  readonly command?: string;
+  readonly commandTimeout: number;
+  /** 0: no reminders. */
+  readonly repeatInterval: number;
+  readonly failingAfter: number;
+  readonly staleAfter: number;
+  /** 0: off. */
+  readonly expiringWithin: number;
+  readonly signaturesExpiringWithin: number;
+}
+
 export interface ZoneConfig {
   /** Lower case with the final dot ("example.com."); the root zone is ".". */
   readonly name: string;
@@ -82,6 +100,8 @@ export interface ZoneConfig {
   readonly maxTransferBytes: number;
   /** Seconds; a transfer with a larger TTL is refused. Absent: no limit. */
   readonly maxZoneTtl?: number;
+  /** The top-level alerts with this zone's overrides applied. */
+  readonly alerts: AlertSettings;
 }
 
 export interface Config {
@@ -90,6 +110,8 @@ export interface Config {
   readonly server: ServerConfig;
   readonly log: LogConfig;
   readonly keys: readonly TsigKeyConfig[];
+  /** The top-level `alerts` (each zone carries its own effective settings). */
+  readonly alerts: AlertSettings;
   /** In file order. */
   readonly zones: readonly ZoneConfig[];
 }

@@ -68,6 +68,34 @@ t.test('a minimal config gets every default', async (t) => {
     maxTransferBytes: 2 ** 31,
   });
   t.equal(z.maxZoneTtl, undefined);
+  const alerts = { webhookTimeout: 10, webhookRetries: 5, commandTimeout: 30, repeatInterval: 4 * 3600, failingAfter: 2, staleAfter: 3600, expiringWithin: 86400, signaturesExpiringWithin: 2 * 86400 };
+  t.same(c.alerts, alerts, 'no webhook, no command, default thresholds');
+  t.same(z.alerts, alerts);
+});
+
+t.test('alerts: top level, overridden key by key per zone; "" turns an inherited target off', async (t) => {
+  const c = parseConfig(
+    y(
+      'alerts:',
+      '  webhook: https://hooks.example/dns',
+      '  command: /usr/local/bin/page-me',
+      '  stale-after: 30m',
+      'zones:',
+      '  - name: a',
+      '    primaries: [192.0.2.1]',
+      '  - name: b',
+      '    primaries: [192.0.2.1]',
+      '    alerts: { webhook: "", stale-after: 5m, repeat-interval: 0 }',
+    ),
+    FILE,
+  );
+  t.match(c.alerts, { webhook: 'https://hooks.example/dns', command: '/usr/local/bin/page-me', staleAfter: 1800, repeatInterval: 14400 });
+  t.match(c.zones[0]!.alerts, { webhook: 'https://hooks.example/dns', command: '/usr/local/bin/page-me', staleAfter: 1800 });
+  t.equal(c.zones[1]!.alerts.webhook, undefined);
+  t.match(c.zones[1]!.alerts, { command: '/usr/local/bin/page-me', staleAfter: 300, repeatInterval: 0, failingAfter: 2 });
+  one(t, y('alerts:', '  webhook: ftp://x/'), 2, 12, 'alerts.webhook', 'webhook "ftp://x/" is not an http:// or https:// URL');
+  one(t, y('zones:', '  - name: a', '    file: x', '    alerts: { webhook: "not a url" }'), 4, 24, 'zones[0].alerts.webhook', /is not an http/);
+  one(t, y('defaults:', '  alerts: {}'), 2, 3, 'defaults.alerts', '"alerts" cannot be set in defaults');
 });
 
 t.test('an empty file is a valid config with no zones', async (t) => {

@@ -1,6 +1,7 @@
 // Test helpers for the refresh code: a fake clock that behaves like Node's timers (including the
 // 2^31-1 ms overflow), a seeded PRNG, zone configs and a scriptable Executor.
 
+import { defaultAlerts } from '../../src/config/parse.js';
 import type { ZoneConfig } from '../../src/config/types.js';
 import type { Clock } from '../../src/refresh/scheduler.js';
 import type { TimerClamps } from '../../src/refresh/timers.js';
@@ -29,6 +30,7 @@ export function zoneConfig(name: string, over: Partial<ZoneConfig> = {}): ZoneCo
     transferIdleTimeout: 30,
     maxTransferRecords: 1_000_000,
     maxTransferBytes: 2 ** 31,
+    alerts: defaultAlerts(),
     ...over,
   };
 }
