@@ -13,8 +13,10 @@ import { ControlServer, type ControlRequest, type ControlResponse } from './net/
 import { TcpServer } from './net/tcp-server.js';
 import { UdpServer } from './net/udp-server.js';
 import { XfrClient, type TransferInfo, type ZoneSink } from './net/xfr-client.js';
-import { MonitorServer, type ServerCounters } from './monitor/http.js';
-import { zoneStatus, type ZoneStatus } from './monitor/status.js';
+import { hostname } from 'node:os';
+import { AlertEngine } from './monitor/alerts.js';
+import { Histogram, MonitorServer, type ServerCounters } from './monitor/http.js';
+import { zoneStatus, type LastTransfer, type ZoneStatus } from './monitor/status.js';
 import type { LoadedZone, ZoneRefreshState } from './refresh/reducer.js';
 import { RefreshScheduler } from './refresh/scheduler.js';
 import { clampTimers } from './refresh/timers.js';
@@ -37,6 +39,14 @@ export class Daemon implements ZoneSink {
   /** Transfers by "KIND:result" and NOTIFYs by result, for /metrics. */
   private readonly transferCounts: Record<string, number> = {};
   private readonly notifyCounts: Record<string, number> = {};
+  private readonly transferBytes: Record<string, number> = {};
+  private readonly transferDurations: Record<string, Histogram> = {};
+  private readonly lastTransfers = new Map<string, LastTransfer>();
+  /** Alert conditions per zone, turned into alerts (see monitor/alerts.ts); evaluated on every
+   * refresh state change and once a second (time alone moves stale, expiring, signatures). */
+  private readonly alerts = new AlertEngine(hostname());
+  private readonly alertCounts: Record<string, number> = {};
+  private alertTimer: NodeJS.Timeout | null = null;
   private control: ControlServer | null = null;
   private stopping = false;
   private readonly xfr: XfrClient;
@@ -78,6 +88,7 @@ export class Daemon implements ZoneSink {
       this.log.info({ op: 'listen', remote: formatHostPort({ host: server.http.host, port }) }, 'HTTP: /metrics, /healthz, /status');
     }
     if (server.watchConfig) this.watchConfig();
+    this.alertTimer = setInterval(() => this.checkAlerts(), 1000).unref();
     this.log.info({ op: 'start', zones: this.config.zones.length }, 'serving');
     notifyReady(`serving ${this.config.zones.length} zones`, (err) => this.log.warn({ op: 'start', err }, 'cannot tell systemd we are ready'));
   }
@@ -201,13 +212,41 @@ export class Daemon implements ZoneSink {
   /** Server-wide counters for /metrics. */
   counters(): ServerCounters {
     const st = this.responder?.stats;
-    const rcodes: Record<string, number> = {};
-    if (st) st.rcodes.forEach((n, code) => n > 0 && (rcodes[RCODE_NAMES[code] ?? `RCODE${code}`] = n));
-    return { queries: st?.queries ?? 0, cacheHits: st?.cacheHits ?? 0, malformed: st?.malformed ?? 0, dropped: st?.dropped ?? 0, rcodes, transfers: { ...this.transferCounts }, notifies: { ...this.notifyCounts } };
+    const responses: Record<string, number> = {};
+    if (st) st.rcodes.forEach((n, i) => n > 0 && (responses[`${i < 24 ? 'udp' : 'tcp'}:${RCODE_NAMES[i % 24] ?? `RCODE${i % 24}`}`] = n));
+    let tcpConnections = 0;
+    for (const l of this.listeners.values()) tcpConnections += l.tcp.connections;
+    return {
+      queries: { udp: (st?.queries ?? 0) - (st?.tcpQueries ?? 0), tcp: st?.tcpQueries ?? 0 },
+      cacheHits: st?.cacheHits ?? 0,
+      malformed: st?.malformed ?? 0,
+      dropped: st?.dropped ?? 0,
+      responses,
+      tcpConnections,
+      transfers: { ...this.transferCounts },
+      transferBytes: { ...this.transferBytes },
+      transferDurations: { ...this.transferDurations },
+      notifies: { ...this.notifyCounts },
+      alerts: { ...this.alertCounts },
+      deliveries: {},
+    };
+  }
+
+  /** Raise the alerts due now (all zones, or one), log them and hand them to the notifier. */
+  private checkAlerts(zone?: string): void {
+    if (this.stopping) return;
+    const byName = new Map(this.config.zones.map((z) => [z.name, z]));
+    for (const { document } of this.alerts.evaluate(this.status(zone), (z) => byName.get(z)?.alerts, Date.now())) {
+      bump(this.alertCounts, document.event);
+      const fields = { zone: document.zone, op: 'alert', event: document.event, reminder: document.reminder };
+      if (document.event === 'recovered') this.log.info(fields, document.message);
+      else this.log.warn(fields, document.message);
+    }
   }
 
   /** The scheduler's state changed: count failed transfers; keep the timers on disk when they changed. */
   private onRefreshChange(zone: string, s: ZoneRefreshState, prev: ZoneRefreshState): void {
+    queueMicrotask(() => this.checkAlerts(zone));
     // A failed transfer shows as one more failure with a transfer error: count it for /metrics.
     if (s.failures > prev.failures && s.lastError?.op === 'transfer') bump(this.transferCounts, `${prev.inFlight?.op === 'transfer' ? prev.inFlight.kind : 'AXFR'}:failed`);
     if (s.servedSerial === null || s.lastRefreshed === null || s.expiresAt === null) return;
@@ -217,6 +256,7 @@ export class Daemon implements ZoneSink {
 
   private removeSecondary(name: string): void {
     this.secondaries.delete(name);
+    this.lastTransfers.delete(name);
     this.scheduler.removeZone(name);
   }
 
@@ -229,6 +269,9 @@ export class Daemon implements ZoneSink {
   publish(zc: ZoneConfig, snapshot: Zone, info: TransferInfo): void {
     if (!this.secondaries.has(zc.name)) return; // removed by a reload while the transfer ran
     bump(this.transferCounts, `${info.kind}:ok`);
+    this.transferBytes[info.kind] = (this.transferBytes[info.kind] ?? 0) + info.bytes;
+    (this.transferDurations[info.kind] ??= new Histogram()).observe(info.durationMs / 1000);
+    this.lastTransfers.set(zc.name, { kind: info.kind, at: new Date().toISOString(), primary: info.primary, durationMs: info.durationMs, bytes: info.bytes, records: info.records });
     this.table.publish(snapshot);
     this.store.saveZone(zc.name, snapshot, info.kind === 'IXFR' ? info.changesets : undefined);
     this.log.info(
@@ -285,7 +328,12 @@ export class Daemon implements ZoneSink {
     const want = zone === undefined ? undefined : normalizeName(zone);
     return this.config.zones
       .filter((zc) => want === undefined || zc.name === want)
-      .map((zc) => zoneStatus(zc, this.table.get(tableKey(zc)), this.scheduler.state(zc.name), now, zc.file === undefined ? this.store.failure(zc.name) : null));
+      .map((zc) =>
+        zoneStatus(zc, this.table.get(tableKey(zc)), this.scheduler.state(zc.name), now, {
+          storage: zc.file === undefined ? this.store.failure(zc.name) : null,
+          lastTransfer: this.lastTransfers.get(zc.name) ?? null,
+        }),
+      );
   }
 
   /** The control socket's commands (`secondaryd status|refresh|retransfer|reload|dump`). */
@@ -348,6 +396,7 @@ export class Daemon implements ZoneSink {
     }
     const names = new Set(next.zones.map((z) => z.name));
     for (const name of [...this.secondaries.keys()]) if (!names.has(name)) this.removeSecondary(name);
+    for (const zc of this.config.zones) if (!names.has(zc.name)) this.alerts.forget(zc.name);
     this.config = next;
     this.keys = new Map(next.keys.map((k) => [k.name, k]));
     this.xfr.setConfig(next);
@@ -385,6 +434,7 @@ export class Daemon implements ZoneSink {
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
+    if (this.alertTimer !== null) clearInterval(this.alertTimer);
     const listeners = [...this.listeners.values()];
     this.listeners.clear();
     await Promise.all([this.watcher?.close(), this.monitor?.close(), this.scheduler.stop(), this.control?.close(), ...listeners.flatMap((l) => [l.udp.close(), l.tcp.close()])]);

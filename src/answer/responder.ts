@@ -32,10 +32,13 @@ export interface ResponderOptions {
 /** Counters the server reads for metrics; plain numbers, bumped on the hot path. */
 export class ResponderStats {
   queries = 0;
+  /** Of `queries`, those that came over TCP. */
+  tcpQueries = 0;
   cacheHits = 0;
   malformed = 0;
   dropped = 0;
-  readonly rcodes = new Float64Array(24);
+  /** Responses by rcode (0..23, 23 = any higher): UDP at [rcode], TCP at [24 + rcode]. */
+  readonly rcodes = new Float64Array(48);
 }
 
 const ANSWER = 1;
@@ -103,6 +106,8 @@ export class Responder {
   /** Encoded answers by question (see cacheKey), valid while the zone table's generation holds. */
   private readonly cache = new Map<string, { bytes: Buffer; rcode: number; generation: number }>();
   private readonly identity: Buffer | undefined;
+  /** Where this query's rcode is counted in stats.rcodes (by transport). */
+  private rcodeBase = 0;
 
   constructor(
     private readonly table: ZoneTable,
@@ -122,6 +127,8 @@ export class Responder {
     const q = this.query;
     const w = this.writer;
     this.stats.queries++;
+    this.rcodeBase = tcp ? 24 : 0;
+    if (tcp) this.stats.tcpQueries++;
     const verdict = q.parse(req, len);
     if (verdict === PARSE_DROP) {
       this.stats.dropped++;
@@ -158,7 +165,7 @@ export class Responder {
       req.copy(b, 0, 0, 2);
       b[2] = (b[2]! & ~0x01) | (req[2]! & 0x01); // RD
       req.copy(b, 12, 12, q.questionEnd);
-      this.stats.rcodes[cached.rcode]!++;
+      this.stats.rcodes[this.rcodeBase + cached.rcode]!++;
       return b;
     }
 
@@ -445,7 +452,7 @@ export class Responder {
   private done(rcode: number, flags: number, counted: number): Buffer {
     const q = this.query;
     const w = this.writer;
-    this.stats.rcodes[counted < 24 ? counted : 23]!++;
+    this.stats.rcodes[this.rcodeBase + (counted < 24 ? counted : 23)]!++;
     const word = Flag.QR | (q.opcode << 11) | flags | (rcode & 0xf);
     const len = w.finish(q.id, word);
     return Buffer.from(w.buf.subarray(0, len));

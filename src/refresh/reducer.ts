@@ -62,6 +62,11 @@ export interface ZoneRefreshState {
   /** Serial last seen on a primary, and which primary ("host:port"). */
   readonly primarySerial: Serial | null;
   readonly primary: string | null;
+  /** Since when a primary has reported a serial newer than the one we serve (cleared when we catch
+   * up): how long our copy has been behind, for the stale state and its alert. */
+  readonly primaryAheadSince: number | null;
+  /** The serial each primary ("host:port") last reported, and when: by SOA check or transfer. */
+  readonly primarySerials: Readonly<Record<string, { readonly serial: Serial; readonly at: number }>>;
   /** Serial carried by the last NOTIFY, when it carried one. */
   readonly notifiedSerial: Serial | null;
   /** Time of the last successful check (SOA serial equal, or transfer). */
@@ -137,6 +142,8 @@ export function initialState(clamps: TimerClamps): ZoneRefreshState {
     soa: null,
     primarySerial: null,
     primary: null,
+    primaryAheadSince: null,
+    primarySerials: {},
     notifiedSerial: null,
     lastRefreshed: null,
     expiresAt: null,
@@ -284,10 +291,11 @@ class Step {
     if (d.inFlight?.op !== 'soa') return; // stale: the scheduler dropped it, or a bug; nothing to do
     if (!r.ok) return this.failed('soa', r);
     if (!isSerial(r.serial)) return this.failed('soa', { ok: false, reason: 'ERR_BAD_SERIAL', message: `SOA serial ${String(r.serial)} is not a 32-bit unsigned integer`, primary: r.primary });
-    d.primarySerial = r.serial;
-    d.primary = r.primary;
+    this.sawPrimarySerial(r.serial, r.primary);
     if (d.servedSerial === null || d.forceAxfr) return this.beginTransfer('AXFR', undefined, r.primary);
     const order = serialCompare(r.serial, d.servedSerial);
+    if (order === 1) d.primaryAheadSince ??= this.now;
+    else d.primaryAheadSince = null;
     if (order === 1) {
       this.log('info', 'primary has a newer serial', { op: 'soa', remote: r.primary, serial: r.serial, ours: d.servedSerial });
       return this.beginTransfer('IXFR', d.servedSerial, r.primary);
@@ -297,6 +305,13 @@ class Step {
       return this.succeeded();
     }
     this.serialNotNewer(r.serial, r.primary, order === undefined);
+  }
+
+  sawPrimarySerial(serial: Serial, primary: string): void {
+    const d = this.d;
+    d.primarySerial = serial;
+    d.primary = primary;
+    d.primarySerials = { ...d.primarySerials, [primary]: { serial, at: this.now } };
   }
 
   /**
@@ -335,8 +350,9 @@ class Step {
     }
     // The executor has published the new contents: they are what we serve from now on.
     d.servedSerial = r.serial;
-    d.primarySerial = r.serial;
-    if (r.primary !== undefined) d.primary = r.primary;
+    if (r.primary !== undefined) this.sawPrimarySerial(r.serial, r.primary);
+    else d.primarySerial = r.serial;
+    d.primaryAheadSince = null;
     d.soa = r.soa;
     if (r.kind === 'AXFR') d.forceAxfr = false;
     // The network layer logs each transfer in full (records, bytes, duration): here only at debug.

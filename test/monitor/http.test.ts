@@ -18,9 +18,9 @@ t.test('/metrics, /healthz and /status of a daemon with a healthy and a failing 
   t.teardown(() => d.stop());
   const base = `http://127.0.0.1:${httpPort}`;
   for (let i = 0; i < 3; i++) await queryUdp({ host: d.host, port: d.port }, { name: 'ns.ok.test', type: 1 });
-  // Wait until the failing zone has failed at least once.
-  const deadline = Date.now() + 10000;
-  while (!/zone transfer failed/.test(d.output()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  // Wait until the failing zone counts as failing (alerts.failing-after: 2 attempts in a row).
+  const deadline = Date.now() + 15000;
+  while (!/"event":"failing"/.test(d.output()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
 
   const health = await fetch(`${base}/healthz`);
   t.equal(health.status, 503, 'a zone that cannot be transferred makes the server unhealthy');
@@ -35,8 +35,13 @@ t.test('/metrics, /healthz and /status of a daemon with a healthy and a failing 
   t.match(metrics, /^secondaryd_zone_state\{zone="ok\.test\.",state="loaded"\} 1$/m);
   t.match(metrics, /^secondaryd_zone_state\{zone="down\.test\.",state="loading"\} 1$/m);
   t.match(metrics, /^secondaryd_zone_consecutive_failures\{zone="down\.test\."\} [1-9]\d*$/m);
-  t.match(metrics, /^secondaryd_queries_total [3-9]\d*$/m, 'the queries are counted');
-  t.match(metrics, /^secondaryd_responses_total\{rcode="NOERROR"\} [3-9]\d*$/m);
+  t.match(metrics, /^secondaryd_queries_total\{transport="udp"\} [3-9]\d*$/m, 'the queries are counted');
+  t.match(metrics, /^secondaryd_queries_total\{transport="tcp"\} 0$/m);
+  t.match(metrics, /^secondaryd_responses_total\{transport="udp",rcode="NOERROR"\} [3-9]\d*$/m);
+  t.match(metrics, /^secondaryd_zone_health\{zone="down\.test\.",health="failing"\} 1$/m);
+  t.match(metrics, /^secondaryd_zone_condition\{zone="down\.test\.",condition="failing"\} 1$/m);
+  t.match(metrics, /^secondaryd_zone_records\{zone="ok\.test\."\} 3$/m);
+  t.match(metrics, /^secondaryd_tcp_connections 0$/m);
   t.match(metrics, /^secondaryd_transfers_total\{kind="AXFR",result="failed"\} [1-9]\d*$/m);
 
   const status = (await (await fetch(`${base}/status`)).json()) as { zone: string }[];

@@ -34,9 +34,9 @@ t.test('status, refresh, retransfer, reload and dump against a running daemon', 
   // status: a table by default, JSON with --json; exit 0 when every zone is fine.
   const table = await cli('status');
   t.equal(table.code, 0, table.stderr);
-  t.match(table.stdout, /^ZONE\s+STATE\s+SERIAL\s+PRIMARY SERIAL\s+LAST SUCCESS\s+NEXT REFRESH\s+EXPIRES IN\s+LAST ERROR/);
-  t.match(table.stdout, /ctl\.test\.\s+fresh\s+\d+/);
-  t.match(table.stdout, /file\.test\.\s+loaded\s+5/);
+  t.match(table.stdout, /^ZONE\s+HEALTH\s+STATE\s+SERIAL\s+PRIMARY SERIAL\s+LAST SUCCESS\s+NEXT REFRESH\s+EXPIRES IN\s+PROBLEMS/);
+  t.match(table.stdout, /ctl\.test\.\s+fresh\s+fresh\s+\d+/);
+  t.match(table.stdout, /file\.test\.\s+fresh\s+loaded\s+5/);
   const json = await cli('status', 'CTL.test', '--json');
   const rows = JSON.parse(json.stdout) as { zone: string; state: string; kind: string; serial: number; primary: string; expiresIn: number }[];
   t.equal(rows.length, 1);
@@ -71,12 +71,12 @@ t.test('status, refresh, retransfer, reload and dump against a running daemon', 
   const original = readFileSync(d.configPath, 'utf8');
   writeFileSync(d.configPath, `${original}  - name: new.test\n    file: "${join(d.dir, 'new.zone')}"\n`);
   t.equal((await cli('reload')).code, 0);
-  t.match((await cli('status', 'new.test')).stdout, /new\.test\.\s+loaded\s+9/);
+  t.match((await cli('status', 'new.test')).stdout, /new\.test\.\s+fresh\s+loaded\s+9/);
   writeFileSync(d.configPath, `${original}  - name: new.test\n    fiel: x\n`);
   const bad = await cli('reload');
   t.equal(bad.code, 1);
   t.match(bad.stderr, /unknown key "fiel"; did you mean "file"\?/);
-  t.match((await cli('status', 'new.test')).stdout, /new\.test\.\s+loaded\s+9/, 'the running config stays');
+  t.match((await cli('status', 'new.test')).stdout, /new\.test\.\s+fresh\s+loaded\s+9/, 'the running config stays');
 });
 
 t.test('status exits 2 when the daemon is not running', async (t) => {

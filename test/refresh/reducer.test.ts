@@ -629,3 +629,22 @@ t.test('log effects use the fixed vocabulary', async (t) => {
   const log = effects.find((e) => e.type === 'log');
   t.match(log, { type: 'log', level: 'warn', fields: { op: 'soa', remote: P1, err: { code: 'ERR_TIMEOUT' } } });
 });
+
+t.test('staleness: since when a primary is ahead of us, and the serial each primary reports', async (t) => {
+  let s = step(SOA_IN_FLIGHT, soaOk(101), NOW, ZERO).state;
+  t.equal(s.primaryAheadSince, NOW, 'the SOA check saw a newer serial: ahead since now');
+  t.same(s.primarySerials, { [P1]: { serial: 101, at: NOW } });
+  s = step(s, xfrFail, NOW + 1000, ZERO).state;
+  t.equal(s.primaryAheadSince, NOW, 'a failed transfer keeps us behind');
+  s = step(step(s, { type: 'timer' }, s.nextAttemptAt!, ZERO).state, soaOk(102), NOW + H, ZERO).state;
+  t.equal(s.primaryAheadSince, NOW, 'a later, newer serial does not restart the clock');
+  t.same(s.primarySerials[P1], { serial: 102, at: NOW + H });
+  s = step(s, xfrOk(102), NOW + H + 5, ZERO).state;
+  t.equal(s.primaryAheadSince, null, 'caught up by the transfer');
+  t.equal(s.servedSerial, 102);
+  const back = step(SOA_IN_FLIGHT, soaOk(99), NOW, ZERO).state;
+  t.equal(back.primaryAheadSince, null, 'a primary behind us is not ahead');
+  t.same(back.primarySerials, { [P1]: { serial: 99, at: NOW } }, 'but what it reported is kept');
+  const equal = step({ ...SOA_IN_FLIGHT, primaryAheadSince: NOW - H }, soaOk(100), NOW, ZERO).state;
+  t.equal(equal.primaryAheadSince, null, 'the same serial: not behind');
+});

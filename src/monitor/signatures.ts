@@ -1,0 +1,31 @@
+// The signature watchdog's input: when the earliest RRSIG of a served zone expires. A secondary
+// serves the primary's signatures as they are, so when the primary's signer stops, the zone goes
+// bogus for validating resolvers at that moment, with every serial and transfer looking fine.
+
+import { Type } from '../wire/constants.js';
+import type { Zone } from '../zone/zone.js';
+
+/** RRSIG RDATA (RFC 4034 3.1): type covered (2), algorithm, labels, original TTL (4), then expiration. */
+const EXPIRATION_OFFSET = 8;
+
+const cache = new WeakMap<Zone, number | null>();
+
+/**
+ * The earliest RRSIG expiration in `zone` as Unix seconds, or null when it has no RRSIG. The field
+ * is 32-bit serial arithmetic (RFC 4034 3.1.5): each value is read as the time nearest to `nowSec`.
+ * Computed once per snapshot (a walk over every record) and cached with it.
+ */
+export function earliestSignatureExpiration(zone: Zone, nowSec: number): number | null {
+  const hit = cache.get(zone);
+  if (hit !== undefined) return hit;
+  let earliest: number | null = null;
+  const now32 = nowSec >>> 0;
+  for (const rr of zone.allRecords()) {
+    if (rr.type !== Type.RRSIG || rr.rdata.length < EXPIRATION_OFFSET + 4) continue;
+    const diff = (rr.rdata.readUInt32BE(EXPIRATION_OFFSET) - now32) | 0; // signed 32-bit distance
+    const at = nowSec + diff;
+    if (earliest === null || at < earliest) earliest = at;
+  }
+  cache.set(zone, earliest);
+  return earliest;
+}
