@@ -14,9 +14,16 @@
 //   same way again, so they are given up on at once.
 // - Commands are never retried: a command may have side effects (a page sent, a ticket opened) and
 //   fail afterwards; running it again could repeat them. Its exit status is the only signal we get.
+//   It runs in a process group of its own, so that a timeout (SIGTERM, SIGKILL after a grace) also ends
+//   what it started; its fields are in SECONDARYD_* variables, each cut at 16 KiB (stdin has it all).
+// - Logs (op "alert", zone, event, remote or command): a failed POST that will be retried at warn, the
+//   giving up at error, a failed command at error with the tail of its stderr, a delivery at info.
+//   user:password in a webhook URL is sent as basic auth and kept out of the logs.
+// - close() gives what is queued or in flight a bounded time, then aborts it (shutdown must be quick).
 
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import type { AlertSettings } from '../config/types.js';
 
 /** What an alert is: a plain JSON-able object; everything in it is serialized. */
 export interface AlertDocument {
@@ -26,14 +33,8 @@ export interface AlertDocument {
   readonly [k: string]: unknown;
 }
 
-/** Where alerts go (the subset of config's AlertSettings this reads; durations in seconds). */
-export interface AlertTargets {
-  readonly webhook?: string;
-  readonly webhookTimeout: number;
-  readonly webhookRetries: number;
-  readonly command?: string;
-  readonly commandTimeout: number;
-}
+/** Where alerts go: the part of a zone's AlertSettings this reads (durations in seconds). */
+export type AlertTargets = Pick<AlertSettings, 'webhook' | 'webhookTimeout' | 'webhookRetries' | 'command' | 'commandTimeout'>;
 
 /** A pino Logger fits. */
 export interface AlertLogger {
@@ -323,14 +324,18 @@ export class AlertNotifier {
       let err: Error;
       let retryable = true;
       let wait: number | null = null;
+      // One controller per attempt, fired by the timeout or by close() (AbortSignal.any() on the
+      // notifier's lifelong signal would pile up dependants on it).
+      const attemptAbort = new AbortController();
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        attemptAbort.abort();
+      }, job.timeout * 1000);
+      const onClose = (): void => attemptAbort.abort();
+      signal.addEventListener('abort', onClose, { once: true });
       try {
-        const res = await fetch(request.url, {
-          method: 'POST',
-          headers,
-          body: job.body,
-          redirect: 'manual',
-          signal: AbortSignal.any([signal, AbortSignal.timeout(job.timeout * 1000)]),
-        });
+        const res = await fetch(request.url, { method: 'POST', headers, body: job.body, redirect: 'manual', signal: attemptAbort.signal });
         if (res.status >= 200 && res.status < 300) {
           await res.body?.cancel().catch(() => {});
           this.log.info({ ...fields, attempt, durationMs: Math.round(performance.now() - started) }, 'alert delivered to webhook');
@@ -343,8 +348,11 @@ export class AlertNotifier {
       } catch (e) {
         const error = errorOf(e);
         if (signal.aborted) err = new Error('aborted at shutdown');
-        else if (error.name === 'TimeoutError' || error.name === 'AbortError') err = new Error(`no response within ${job.timeout}s`);
+        else if (timedOut) err = new Error(`no response within ${job.timeout}s`);
         else err = error.cause instanceof Error ? new Error(`${error.message}: ${error.cause.message}`) : error; // fetch's "fetch failed" says little
+      } finally {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onClose);
       }
       const durationMs = Math.round(performance.now() - started);
       if (signal.aborted || !retryable || attempt >= attempts) {
