@@ -15,6 +15,7 @@ import { UdpServer } from './net/udp-server.js';
 import { XfrClient, type TransferInfo, type ZoneSink } from './net/xfr-client.js';
 import { hostname } from 'node:os';
 import { AlertEngine } from './monitor/alerts.js';
+import { AlertNotifier } from './monitor/notifier.js';
 import { Histogram, MonitorServer, type ServerCounters } from './monitor/http.js';
 import { zoneStatus, type LastTransfer, type ZoneStatus } from './monitor/status.js';
 import type { LoadedZone, ZoneRefreshState } from './refresh/reducer.js';
@@ -46,6 +47,8 @@ export class Daemon implements ZoneSink {
    * refresh state change and once a second (time alone moves stale, expiring, signatures). */
   private readonly alerts = new AlertEngine(hostname());
   private readonly alertCounts: Record<string, number> = {};
+  /** Delivers alerts (webhook, command) off the daemon's path: queued, retried, bounded. */
+  private readonly notifier: AlertNotifier;
   private alertTimer: NodeJS.Timeout | null = null;
   private control: ControlServer | null = null;
   private stopping = false;
@@ -68,6 +71,7 @@ export class Daemon implements ZoneSink {
     this.store = new ZoneStore(config.server.storage, { logger: log });
     this.scheduler = new RefreshScheduler({ executor: this.xfr, logger: log, onChange: (zone, state, prev) => this.onRefreshChange(zone, state, prev) });
     this.keys = new Map(config.keys.map((k) => [k.name, k]));
+    this.notifier = new AlertNotifier({ logger: log });
   }
 
   /** Load every zone, bind every listener, then start refreshing. Zones that fail to load are logged and skipped. */
@@ -228,7 +232,7 @@ export class Daemon implements ZoneSink {
       transferDurations: { ...this.transferDurations },
       notifies: { ...this.notifyCounts },
       alerts: { ...this.alertCounts },
-      deliveries: {},
+      deliveries: this.notifier.stats(),
     };
   }
 
@@ -236,11 +240,12 @@ export class Daemon implements ZoneSink {
   private checkAlerts(zone?: string): void {
     if (this.stopping) return;
     const byName = new Map(this.config.zones.map((z) => [z.name, z]));
-    for (const { document } of this.alerts.evaluate(this.status(zone), (z) => byName.get(z)?.alerts, Date.now())) {
+    for (const { document, settings } of this.alerts.evaluate(this.status(zone), (z) => byName.get(z)?.alerts, Date.now())) {
       bump(this.alertCounts, document.event);
       const fields = { zone: document.zone, op: 'alert', event: document.event, reminder: document.reminder };
       if (document.event === 'recovered') this.log.info(fields, document.message);
       else this.log.warn(fields, document.message);
+      this.notifier.send(document, settings);
     }
   }
 
@@ -438,8 +443,9 @@ export class Daemon implements ZoneSink {
     const listeners = [...this.listeners.values()];
     this.listeners.clear();
     await Promise.all([this.watcher?.close(), this.monitor?.close(), this.scheduler.stop(), this.control?.close(), ...listeners.flatMap((l) => [l.udp.close(), l.tcp.close()])]);
-    // Transfers are over: what they published and the last timers go to disk before we exit.
-    await this.store.close();
+    // Transfers are over: what they published and the last timers go to disk before we exit, while
+    // alerts still being delivered get a moment.
+    await Promise.all([this.store.close(), this.notifier.close()]);
     this.log.info({ op: 'stop' }, 'stopped');
   }
 }

@@ -25,12 +25,12 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { AlertSettings } from '../config/types.js';
 
-/** What an alert is: a plain JSON-able object; everything in it is serialized. */
+/** What an alert is: a plain JSON-able object (alerts.ts defines the daemon's); every field of it is
+ * serialized. */
 export interface AlertDocument {
   readonly event: string;
   readonly zone: string;
   readonly message: string;
-  readonly [k: string]: unknown;
 }
 
 /** Where alerts go: the part of a zone's AlertSettings this reads (durations in seconds). */

@@ -29,7 +29,7 @@ export type RefreshStatus = 'loading' | 'fresh' | 'refreshing' | 'retrying' | 'e
 
 /** The last failure, for `secondaryd status` and alerts. */
 export interface RefreshError {
-  /** Stable code: the executor's (ERR_TIMEOUT, ...) or ours (ERR_SERIAL_BACKWARDS, ...). */
+  /** Stable code: the executor's (timeout, refused, ...: src/xfr/errors.ts) or ours (serial-backwards, ...). */
   readonly reason: string;
   readonly message: string;
   readonly at: number;
@@ -290,7 +290,7 @@ class Step {
     const d = this.d;
     if (d.inFlight?.op !== 'soa') return; // stale: the scheduler dropped it, or a bug; nothing to do
     if (!r.ok) return this.failed('soa', r);
-    if (!isSerial(r.serial)) return this.failed('soa', { ok: false, reason: 'ERR_BAD_SERIAL', message: `SOA serial ${String(r.serial)} is not a 32-bit unsigned integer`, primary: r.primary });
+    if (!isSerial(r.serial)) return this.failed('soa', { ok: false, reason: 'bad-serial', message: `SOA serial ${String(r.serial)} is not a 32-bit unsigned integer`, primary: r.primary });
     this.sawPrimarySerial(r.serial, r.primary);
     if (d.servedSerial === null || d.forceAxfr) return this.beginTransfer('AXFR', undefined, r.primary);
     const order = serialCompare(r.serial, d.servedSerial);
@@ -328,7 +328,7 @@ class Step {
     const ours = d.servedSerial as Serial;
     d.serialWentBackwards = { ours, theirs, primary, at: this.now, incomparable };
     d.failures += 1;
-    const reason = incomparable ? 'ERR_SERIAL_INCOMPARABLE' : 'ERR_SERIAL_BACKWARDS';
+    const reason = incomparable ? 'serial-incomparable' : 'serial-backwards';
     const message = incomparable
       ? `primary serial ${theirs} is exactly half the serial space from ours (${ours}): order undefined (RFC 1982), not transferring`
       : `primary serial ${theirs} is behind ours (${ours}): not transferring`;
@@ -345,7 +345,7 @@ class Step {
     if (op?.op !== 'transfer') return;
     if (!r.ok) return this.failed('transfer', r);
     if (!isSerial(r.serial)) {
-      const failure: Failure = { ok: false, reason: 'ERR_BAD_SERIAL', message: `transfer reported serial ${String(r.serial)}` };
+      const failure: Failure = { ok: false, reason: 'bad-serial', message: `transfer reported serial ${String(r.serial)}` };
       return this.failed('transfer', r.primary === undefined ? failure : { ...failure, primary: r.primary });
     }
     // The executor has published the new contents: they are what we serve from now on.

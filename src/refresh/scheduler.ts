@@ -94,7 +94,7 @@ function failureFrom(err: unknown, signal: AbortSignal): Failure {
   if (signal.aborted) return { ok: false, reason: 'ERR_ABORTED', message: 'operation aborted' };
   const code = (err as { code?: unknown } | null)?.code;
   const message = err instanceof Error ? err.message : String(err);
-  return { ok: false, reason: typeof code === 'string' ? code : 'ERR_EXECUTOR', message };
+  return { ok: false, reason: typeof code === 'string' ? code : 'executor', message };
 }
 
 export class RefreshScheduler {

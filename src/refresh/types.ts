@@ -18,8 +18,8 @@ export interface SoaTimers {
 export type TransferKind = 'IXFR' | 'AXFR';
 
 /**
- * Why something failed: `reason` is a stable code ("ERR_TIMEOUT", "ERR_REFUSED", "ERR_NOTAUTH",
- * "ERR_TSIG", "ERR_MALFORMED", ...) that metrics and alerts key on; `message` is for people.
+ * Why something failed: `reason` is a stable code ("timeout", "refused", "notauth",
+ * "tsig", "malformed", ...: src/xfr/errors.ts) that metrics and alerts key on; `message` is for people.
  * `primary` is the primary (as "host:port", "[v6]:port") last tried, when there was one.
  */
 export interface Failure {
@@ -49,7 +49,7 @@ export type TransferResult =
 
 /**
  * The network side, implemented in src/net. Promises should resolve (not reject) with a Failure;
- * a rejection is turned into one (reason = the error's `code`, else "ERR_EXECUTOR"). Both operations
+ * a rejection is turned into one (reason = the error's `code`, else "executor"). Both operations
  * must stop promptly once `signal` aborts.
  */
 export interface Executor {
