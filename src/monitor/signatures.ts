@@ -3,6 +3,7 @@
 // bogus for validating resolvers at that moment, with every serial and transfer looking fine.
 
 import { Type } from '../wire/constants.js';
+import type { ZoneNode } from '../zone/node.js';
 import type { Zone } from '../zone/zone.js';
 
 /** RRSIG RDATA (RFC 4034 3.1): type covered (2), algorithm, labels, original TTL (4), then expiration. */
@@ -13,18 +14,27 @@ const cache = new WeakMap<Zone, number | null>();
 /**
  * The earliest RRSIG expiration in `zone` as Unix seconds, or null when it has no RRSIG. The field
  * is 32-bit serial arithmetic (RFC 4034 3.1.5): each value is read as the time nearest to `nowSec`.
- * Computed once per snapshot (a walk over every record) and cached with it.
+ * Computed once per snapshot and cached with it: nothing to do for an unsigned zone (no RRSIG at
+ * the apex), a walk over the names of a signed one (about 50 ms per million names).
  */
 export function earliestSignatureExpiration(zone: Zone, nowSec: number): number | null {
   const hit = cache.get(zone);
   if (hit !== undefined) return hit;
   let earliest: number | null = null;
   const now32 = nowSec >>> 0;
-  for (const rr of zone.allRecords()) {
-    if (rr.type !== Type.RRSIG || rr.rdata.length < EXPIRATION_OFFSET + 4) continue;
-    const diff = (rr.rdata.readUInt32BE(EXPIRATION_OFFSET) - now32) | 0; // signed 32-bit distance
-    const at = nowSec + diff;
-    if (earliest === null || at < earliest) earliest = at;
+  if (zone.apex.get(Type.RRSIG) !== undefined) {
+    const stack: ZoneNode[] = [zone.apex];
+    while (stack.length > 0) {
+      const node = stack.pop()!;
+      for (let i = node.childCount - 1; i >= 0; i--) stack.push(node.childAt(i));
+      const sigs = node.get(Type.RRSIG);
+      if (sigs === undefined) continue;
+      for (const rd of sigs.rdata) {
+        if (rd.length < EXPIRATION_OFFSET + 4) continue;
+        const at = nowSec + ((rd.readUInt32BE(EXPIRATION_OFFSET) - now32) | 0); // signed 32-bit distance
+        if (earliest === null || at < earliest) earliest = at;
+      }
+    }
   }
   cache.set(zone, earliest);
   return earliest;
