@@ -56,8 +56,22 @@ export function networkOf(address: string): string | undefined {
   if (o === undefined) return undefined;
   const v = unmapV4(o);
   if (v.length === 4) return `${v[0]}.${v[1]}.${v[2]}.0/24`;
-  const groups = [0, 2, 4].map((i) => ((v[i]! << 8) | v[i + 1]!).toString(16));
-  return `${groups.join(':')}::/48`;
+  return `${ipv6Text([...v.slice(0, 6), ...new Array<number>(10).fill(0)])}/48`;
+}
+
+/** RFC 5952 text of 16 octets: lower case, no leading zeros, the longest run of two or more zero groups as "::". */
+function ipv6Text(octets: number[]): string {
+  const g = Array.from({ length: 8 }, (_, i) => (octets[2 * i]! << 8) | octets[2 * i + 1]!);
+  let best = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8; ) {
+    let j = i;
+    while (j < 8 && g[j] === 0) j++;
+    if (j - i > bestLen) [best, bestLen] = [i, j - i];
+    i = j > i ? j : i + 1;
+  }
+  const hex = (from: number, to: number): string => g.slice(from, to).map((x) => x.toString(16)).join(':');
+  return best < 0 ? hex(0, 8) : `${hex(0, best)}::${hex(best + bestLen, 8)}`;
 }
 
 /** One spelling per address (so "::1" and "0:0::1", or "::ffff:192.0.2.1" and "192.0.2.1", match). */

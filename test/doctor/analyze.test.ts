@@ -53,7 +53,10 @@ t.test('a healthy zone: every check ok, one line each', async (t) => {
 t.test('networkOf: IPv4 /24, IPv6 /48, mapped IPv4', async (t) => {
   t.equal(networkOf('192.0.2.77'), '192.0.2.0/24');
   t.equal(networkOf('2001:db8:1:2::53'), '2001:db8:1::/48');
-  t.equal(networkOf('2001:db8::1'), '2001:db8:0::/48');
+  t.equal(networkOf('2001:db8::1'), '2001:db8::/48');
+  t.equal(networkOf('::1'), '::/48');
+  t.equal(networkOf('2001:0:0:1::1'), '2001::/48');
+  t.equal(networkOf('fe80:1:2:3::1'), 'fe80:1:2::/48');
   t.equal(networkOf('::ffff:192.0.2.9'), '192.0.2.0/24');
   t.equal(networkOf('not an address'), undefined);
 });
