@@ -166,6 +166,25 @@ t.test('doctor against three loopback nameservers', async (t) => {
     t.notOk(doc.findings.some((x) => x.code === 'no-alerts'));
   });
 
+  await t.test('this server not answering: not-serving, and no NS set to check', async (t) => {
+    // The same zone, but "our" listen address is 127.0.0.3:P, where nothing runs.
+    const file = path.join(work, 'down.yaml');
+    await writeFile(file, config(port, work, primaryYaml).replace(`listen: ["127.0.0.1:${port}"]`, `listen: ["127.0.0.3:${port}"]`));
+    const r = await doctor(file, '--json');
+    t.equal(r.code, 1, r.stderr);
+    const doc = JSON.parse(r.stdout) as DoctorReport;
+    t.same(doc.self, { address: `127.0.0.3:${port}`, serial: null, error: 'nothing listening (ECONNREFUSED)' });
+    t.same(doc.nameservers, []);
+    t.same(
+      doc.findings.map((f) => [f.severity, f.code]),
+      [
+        ['error', 'not-serving'],
+        ['ok', 'transfer-allowed'],
+        ['warning', 'no-alerts'],
+      ],
+    );
+  });
+
   await t.test('usage errors exit 2', async (t) => {
     const r = await runCli(['doctor', 'not-configured.test', '-c', d.configPath]);
     t.equal(r.code, 2);
