@@ -12,6 +12,7 @@ import { checkZoneFile } from './zonefile/reader.js';
 import { createLogger } from './log.js';
 import { formatStatusTable, isFailing, type ZoneStatus } from './monitor/status.js';
 import { controlRequest, type ControlRequest } from './net/control-server.js';
+import { doctorCommand } from './doctor/command.js';
 
 export const DEFAULT_CONFIG = '/etc/secondaryd/secondaryd.yaml';
 const DEFAULT_CONTROL = '/run/secondaryd/control.sock';
@@ -184,6 +185,16 @@ export async function main(argv: string[]): Promise<number> {
   });
   configOption(program.command('dump <zone>').description('the served zone as RFC 1035 master-file text')).action(async (zone: string, opts: { config: string }) => {
     code = await dump(opts.config, zone);
+  });
+  configOption(
+    program
+      .command('doctor <zone>')
+      .description("redundancy checks from the zone's own NS set: networks, answers, serials, transfer, us in the NS set, alerts")
+      .option('--json', 'JSON instead of a report')
+      .option('--port <port>', 'port to ask the nameservers on', '53')
+      .option('--timeout <duration>', 'wait for each answer', '2s'),
+  ).action(async (zone: string, opts: { config: string; json?: boolean; port: string; timeout: string }) => {
+    code = await doctorCommand(opts.config, zone, opts);
   });
   try {
     await program.parseAsync(argv);

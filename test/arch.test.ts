@@ -19,6 +19,8 @@ const ALLOWED: Record<string, string[]> = {
   net: ['wire', 'zone', 'answer', 'xfr', 'config', 'refresh'],
   monitor: ['wire', 'zone', 'refresh', 'config'],
   store: ['wire', 'zone'],
+  // secondaryd doctor: probes from the outside with the wire codec, xfr requests/checks and net's socket helpers.
+  doctor: ['wire', 'zonefile', 'xfr', 'config', 'net'],
   '.': ['*'], // daemon.ts, cli.ts, main.ts, log.ts: the composition root
 };
 

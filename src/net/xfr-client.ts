@@ -254,8 +254,8 @@ function failure(e: TransferError, primary?: string): SoaResult & TransferResult
   return { ok: false, reason: e.reason, message: e.message, ...(primary !== undefined ? { primary } : {}) };
 }
 
-/** One UDP query; answers with another ID are ignored (RFC 5452), only a match or the timeout ends it. */
-function udpExchange(p: PrimaryConfig, bytes: Buffer, id: number, timeoutMs: number, signal: AbortSignal): Promise<Buffer> {
+/** One UDP query; answers with another ID are ignored (RFC 5452), only a match or the timeout ends it. (Also used by `secondaryd doctor`.) */
+export function udpExchange(p: PrimaryConfig, bytes: Buffer, id: number, timeoutMs: number, signal: AbortSignal): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const sock = dgram.createSocket(p.family === 6 ? 'udp6' : 'udp4');
     const done = (err: Error | null, raw?: Buffer): void => {
@@ -281,7 +281,7 @@ function udpExchange(p: PrimaryConfig, bytes: Buffer, id: number, timeoutMs: num
  * Send one framed request over TCP and feed every framed answer to `onMessage` until it says 'done'.
  * Times out when nothing arrives for `idleMs` or the whole exchange takes longer than `totalMs`.
  */
-function tcpExchange(p: PrimaryConfig, request: Buffer, idleMs: number, totalMs: number, signal: AbortSignal, onMessage: (raw: Buffer) => 'more' | 'done'): Promise<void> {
+export function tcpExchange(p: PrimaryConfig, request: Buffer, idleMs: number, totalMs: number, signal: AbortSignal, onMessage: (raw: Buffer) => 'more' | 'done'): Promise<void> {
   return new Promise((resolve, reject) => {
     const framer = new TcpFramer();
     const sock = net.connect({ host: p.host, port: p.port, noDelay: true });

@@ -20,7 +20,8 @@ function checkId(id: number): void {
   if (!Number.isInteger(id) || id < 0 || id > 0xffff) throw new RangeError(`message ID ${id} is not a 16-bit value`);
 }
 
-function query(zone: Buffer, id: number, type: number, opts: RequestOptions): Message {
+/** A plain query (RD clear) for `name` of `type`, class IN: what every builder here starts from. */
+export function query(zone: Buffer, id: number, type: number, opts: RequestOptions = {}): Message {
   checkId(id);
   // RD clear: we ask an authoritative server about its own data, never for recursion.
   const msg: Message = {
