@@ -76,6 +76,7 @@ export class Daemon implements ZoneSink {
 
   /** Load every zone, bind every listener, then start refreshing. Zones that fail to load are logged and skipped. */
   async start(): Promise<void> {
+    this.warnNotImplemented(this.config);
     await this.loadZones(this.config);
     // Secondaries from storage, before any listener and any primary: served from the first query.
     const loaded = new Map<string, LoadedZone | undefined>();
@@ -95,6 +96,14 @@ export class Daemon implements ZoneSink {
     this.alertTimer = setInterval(() => this.checkAlerts(), 1000).unref();
     this.log.info({ op: 'start', zones: this.config.zones.length }, 'serving');
     notifyReady(`serving ${this.config.zones.length} zones`, (err) => this.log.warn({ op: 'start', err }, 'cannot tell systemd we are ready'));
+  }
+
+  /** Settings accepted by the config that the daemon does not act on yet: say so, once per zone. */
+  private warnNotImplemented(config: Config): void {
+    for (const zc of config.zones) {
+      if (zc.allowTransfer.length > 0) this.log.warn({ zone: zc.name, op: 'config' }, 'allow-transfer is set, but outbound AXFR/IXFR is not implemented yet: transfer requests are refused (NOTAUTH)');
+      if (zc.notify.length > 0) this.log.warn({ zone: zc.name, op: 'config' }, 'notify is set, but sending NOTIFY downstream is not implemented yet: none is sent');
+    }
   }
 
   /** Reload when the config file changes on disk (editors write in bursts: debounced). */
@@ -403,6 +412,7 @@ export class Daemon implements ZoneSink {
     for (const name of [...this.secondaries.keys()]) if (!names.has(name)) this.removeSecondary(name);
     for (const zc of this.config.zones) if (!names.has(zc.name)) this.alerts.forget(zc.name);
     this.config = next;
+    this.warnNotImplemented(next);
     this.keys = new Map(next.keys.map((k) => [k.name, k]));
     this.xfr.setConfig(next);
     this.log.level = next.log.level;
