@@ -270,7 +270,6 @@ export class Daemon implements ZoneSink {
 
   private removeSecondary(name: string): void {
     this.secondaries.delete(name);
-    this.lastTransfers.delete(name);
     this.scheduler.removeZone(name);
   }
 
@@ -410,7 +409,11 @@ export class Daemon implements ZoneSink {
     }
     const names = new Set(next.zones.map((z) => z.name));
     for (const name of [...this.secondaries.keys()]) if (!names.has(name)) this.removeSecondary(name);
-    for (const zc of this.config.zones) if (!names.has(zc.name)) this.alerts.forget(zc.name);
+    for (const zc of this.config.zones) {
+      if (names.has(zc.name)) continue;
+      this.alerts.forget(zc.name);
+      this.lastTransfers.delete(zc.name);
+    }
     this.config = next;
     this.warnNotImplemented(next);
     this.keys = new Map(next.keys.map((k) => [k.name, k]));
