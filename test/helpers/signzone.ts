@@ -34,7 +34,7 @@ export async function makeKeys(dir: string, origin: string): Promise<ZoneKeys> {
   const name = abs(origin).toLowerCase();
   const ksk = (await run('ldns-keygen', ['-a', 'ECDSAP256SHA256', '-k', name], { cwd: dir })).stdout.trim();
   const zsk = (await run('ldns-keygen', ['-a', 'ECDSAP256SHA256', name], { cwd: dir })).stdout.trim();
-  const kskDnskey = (await readFile(path.join(dir, `${ksk}.key`), 'utf8')).trim();
+  const kskDnskey = (await readFile(path.join(dir, `${ksk}.key`), 'utf8')).replace(/;.*/s, '').trim();
   const m = /DNSKEY\s+(\d+)\s+(\d+)\s+(\d+)\s+(.+)$/.exec(kskDnskey);
   if (!m) throw new Error(`unexpected key file: ${kskDnskey}`);
   return {
