@@ -25,6 +25,8 @@ export interface ZoneKeys {
   kskDnskey: string;
   /** The KSK's DNSKEY RDATA fields: flags, protocol, algorithm, base64 key. */
   kskFields: { flags: number; protocol: number; algorithm: number; key: string };
+  /** The KSK's DS record (SHA-256) in presentation format, for the parent zone. */
+  ds: string;
 }
 
 const abs = (z: string): string => (z.endsWith('.') ? z : `${z}.`);
@@ -37,9 +39,11 @@ export async function makeKeys(dir: string, origin: string): Promise<ZoneKeys> {
   const kskDnskey = (await readFile(path.join(dir, `${ksk}.key`), 'utf8')).replace(/;.*/s, '').trim();
   const m = /DNSKEY\s+(\d+)\s+(\d+)\s+(\d+)\s+(.+)$/.exec(kskDnskey);
   if (!m) throw new Error(`unexpected key file: ${kskDnskey}`);
+  const ds = (await readFile(path.join(dir, `${ksk}.ds`), 'utf8')).replace(/;.*/s, '').trim();
   return {
     dir,
     origin: name,
+    ds,
     ksk,
     zsk,
     kskDnskey,
