@@ -4,19 +4,33 @@
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createHash, randomBytes } from 'node:crypto';
 import path from 'node:path';
 import t from 'tap';
 import { Responder } from '../../src/answer/responder.js';
 import { Type } from '../../src/wire/constants.js';
 import { nameFromText, nameToLower } from '../../src/wire/name.js';
 import { applyChangesets } from '../../src/zone/changeset.js';
-import { base32hex, DENIAL_NONE, DENIAL_NSEC, DENIAL_NSEC3, nsec3Hash, nsecCovering } from '../../src/zone/dnssec.js';
+import { base32hex, DENIAL_NONE, DENIAL_NSEC, DENIAL_NSEC3, nsec3Hash, nsecCovering, sha1 } from '../../src/zone/dnssec.js';
 import { buildZone, type Zone } from '../../src/zone/zone.js';
 import { ZoneTable } from '../../src/zone/zone-table.js';
 import { parseZone } from '../../src/zonefile/reader.js';
 import { parseMessage, type ParsedMessage } from '../helpers/compare.js';
 import { buildQuery } from '../helpers/dnsclient.js';
 import { makeKeys, signZone } from '../helpers/signzone.js';
+
+t.test('SHA-1 (FIPS 180-4) agrees with node:crypto for every input length NSEC3 hashing can give', async (t) => {
+  let bad = 0;
+  const out = Buffer.alloc(20);
+  for (let len = 0; len <= 510; len++) {
+    const b = randomBytes(len);
+    sha1(b, len, out);
+    if (!out.equals(createHash('sha1').update(b).digest())) bad++;
+  }
+  t.equal(bad, 0, 'lengths 0 to 510 (one to nine blocks, every padding case)');
+  sha1(Buffer.from('abc'), 3, out);
+  t.equal(out.toString('hex'), 'a9993e364706816aba3e25717850c26c9cd0d89d', 'FIPS 180 example "abc"');
+});
 
 t.test('RFC 5155 Appendix A: NSEC3 hashes of the example zone (salt aabbccdd, 12 iterations)', async (t) => {
   const salt = Buffer.from('aabbccdd', 'hex');
