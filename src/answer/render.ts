@@ -16,7 +16,6 @@ export class ResponseWriter {
   /** Records per section: question, answer, authority, additional. */
   readonly counts = [0, 0, 0, 0];
   private readonly compressor = new NameCompressor(1024);
-  private questionEnd = 12;
 
   /** Start a response: the request's header and question are copied; the caller writes the header last. */
   begin(req: Buffer, questionEnd: number, limit: number): void {
@@ -29,7 +28,6 @@ export class ResponseWriter {
       this.compressor.remember(this.buf, 12);
     }
     this.o = questionEnd;
-    this.questionEnd = questionEnd;
   }
 
   /**
@@ -66,12 +64,6 @@ export class ResponseWriter {
     this.o = o;
     this.counts[section]! += rrset.rdata.length;
     return true;
-  }
-
-  /** Drop every record, keeping the question (a truncated response, RFC 2181 9). */
-  truncate(): void {
-    this.o = this.questionEnd;
-    this.counts[1] = this.counts[2] = this.counts[3] = 0;
   }
 
   /** Write the header word and counts; returns the final length. */

@@ -13,8 +13,9 @@
 //
 // Where the RFCs leave a choice it does what Knot DNS does, so the two give identical answers: a CNAME
 // or DNAME chain is followed inside the zone for at most 5 steps; ANY (RFC 8482 4.1) gets the one RRset
-// of the lowest type at the name; a truncated answer (TC) keeps only the question and OPT; AA is on
-// every answer from a zone except referrals; RD is echoed, CD is not.
+// of the lowest type at the name (RRSIG: the signatures of the lowest signed type); a truncated answer
+// (TC) keeps the RRsets that fitted before the one that did not, and stops there; AA is on every
+// answer from a zone except referrals; RD is echoed, CD is not.
 // With DNSSEC, likewise: RRSIGs follow their section (those of the answer and authority must fit or
 // the response is truncated; those of the additional section are left out from the first that does
 // not fit), NSEC3 owners are not names of the zone (a query for one is NXDOMAIN), a closest encloser
