@@ -250,10 +250,19 @@ function childrenBefore(node: ZoneNode, key: string): number {
   return lo;
 }
 
+/**
+ * Nodes a search for a covering NSEC may look at. In a well-formed NSEC chain a handful do (every
+ * name with data owns an NSEC, an empty non-terminal has such a name below it); a zone missing NSECs
+ * must not make each query walk it all, so past this the proof is left out.
+ */
+const NSEC_SEARCH_BUDGET = 1000;
+let budget = 0;
+
 /** The last node of `node`'s subtree in canonical order that owns an NSEC (none below a cut do). */
 function lastWithNsec(node: ZoneNode): ZoneNode | undefined {
+  if (--budget < 0) return undefined;
   if (!(node.flags & NODE_DELEGATION)) {
-    for (let j = node.childCount - 1; j >= 0; j--) {
+    for (let j = node.childCount - 1; j >= 0 && budget >= 0; j--) {
       const r = lastWithNsec(node.childAt(j));
       if (r !== undefined) return r;
     }
@@ -269,7 +278,8 @@ function lastWithNsec(node: ZoneNode): ZoneNode | undefined {
  * The name is labels `first` to `count - 1` of the lower-cased wire name `lower` (label offsets in
  * `starts`), the last `zoneLabels` of them the zone's origin; with `star`, a '*' label is put in front
  * (the source of synthesis below that name, RFC 4592). The walk goes down the trie once and then back
- * over the smaller siblings' last descendants: O(depth × log(children)) for a well-formed chain.
+ * over the smaller siblings' last descendants: O(depth × log(children)) for a well-formed chain, and
+ * never more than NSEC_SEARCH_BUDGET nodes otherwise (undefined then: no proof).
  */
 export function nsecCovering(
   apex: ZoneNode,
@@ -283,6 +293,7 @@ export function nsecCovering(
 ): ZoneNode | undefined {
   const path: ZoneNode[] = [apex];
   let node = apex;
+  budget = NSEC_SEARCH_BUDGET;
   const rel = count - zoneLabels; // labels first .. rel-1 are below the apex
   let limit = -1;
   for (let i = rel - 1; i >= first - (star ? 1 : 0); i--) {
@@ -308,15 +319,17 @@ export function nsecCovering(
     limit = 0;
     self = false;
   }
-  for (let level = path.length - 1; ; level--) {
+  for (let level = path.length - 1; budget >= 0; level--) {
     const n = path[level]!;
-    for (let j = limit - 1; j >= 0; j--) {
+    for (let j = limit - 1; j >= 0 && budget >= 0; j--) {
       const r = lastWithNsec(n.childAt(j));
       if (r !== undefined) return r;
     }
+    if (budget < 0) break;
     if (self && n.get(Type.NSEC) !== undefined) return n;
     self = true;
     if (level === 0) return undefined;
     limit = childrenBefore(path[level - 1]!, n.key);
   }
+  return undefined;
 }

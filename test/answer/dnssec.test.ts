@@ -199,3 +199,15 @@ t.test('an IXFR changeset gives a snapshot with its own NSEC3 data; the cache ke
   }
   t.equal(r.stats.cacheHits, 2, 'both came from the cache the second time');
 });
+
+t.test('a zone missing NSECs does not make the covering-NSEC search walk it all', async (t) => {
+  const origin = nameFromText('big.');
+  const lines = ['$ORIGIN big.', '$TTL 60', '@ SOA ns h 1 2 3 4 5', '@ NS ns', 'ns A 192.0.2.1', '@ NSEC ns.big. NS SOA RRSIG NSEC', 'ns NSEC big. A RRSIG NSEC'];
+  for (let i = 0; i < 5000; i++) lines.push(`n${i}.x A 192.0.2.2`);
+  const zone = buildZone(origin, parseZone(lines.join('\n') + '\n', { origin }));
+  const lower = nameToLower(nameFromText('zzz.big.'));
+  const starts = new Int32Array([0, 4]);
+  t.equal(nsecCovering(zone.apex, lower, starts, 0, 2, 1, false, true), undefined, 'gives up (no proof) instead of visiting 5000 names');
+  const near = nameToLower(nameFromText('nz.big.'));
+  t.equal(nsecCovering(zone.apex, near, new Int32Array([0, 3]), 0, 2, 1, false, true)?.key, 'ns', 'a well-formed neighbourhood still answers');
+});
