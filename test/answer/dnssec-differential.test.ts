@@ -7,7 +7,8 @@
 // iterations), example.org. with NSEC3 Opt-Out (dnssec-signzone -A: insecure delegations and the
 // empty non-terminals above only them have no NSEC3); and child.Example.COM. (NSEC3), delegated from
 // Example.COM. with a DS, served beside it, so that DS questions for it are answered from the parent
-// side of the cut (RFC 4035 3.1.4.1). Knot loads the signed files as they are (it
+// side of the cut (RFC 4035 3.1.4.1); example.info. (NSEC3 without salt or extra iterations) and
+// example.edu. (ldns-signzone -p). Knot loads the signed files as they are (it
 // does not sign: no dnssec-signing in its config); the daemon serves them as file zones. Every query
 // goes over UDP with EDNS 1232 and DO, UDP with a 512-octet payload and DO (truncation), TCP with DO,
 // and UDP without DO; rcode, flags, answer, authority and additional must be identical, with one
@@ -22,18 +23,33 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import t from 'tap';
 import { TRANSPORTS, type QuerySpec, type Transport } from '../helpers/dnsclient.js';
-import { formatMismatches, ourCompressionSuperset, ourGlueSuperset, runDifferential, summarize, type Mismatch } from '../helpers/differential.js';
+import { formatMismatches, ourCompressionSuperset, ourGlueSuperset, runDifferential, summarize } from '../helpers/differential.js';
 import { startKnot } from '../helpers/knot.js';
 import { startDaemon } from '../helpers/secondaryd.js';
 import { makeKeys, signZone, type Denial } from '../helpers/signzone.js';
 import { dnssecQueries } from '../helpers/dnssec-queries.js';
 import { generateZone } from '../helpers/zonegen.js';
 
-const ZONES: { origin: string; seed: number; denial: Denial; names?: number; childZones?: string[] }[] = [
-  { origin: 'child.example.com.', seed: 7, denial: 'nsec3', names: 30 },
-  { origin: 'Example.COM.', seed: 20261124, denial: 'nsec', childZones: ['child'] },
-  { origin: 'example.net.', seed: 4035, denial: 'nsec3' },
-  { origin: 'example.org.', seed: 5155, denial: 'optout' },
+interface ZoneCase {
+  origin: string;
+  seed: number;
+  denial: Denial;
+  salt: string;
+  iterations: number;
+  names?: number;
+  childZones?: string[];
+  optOutFlag?: boolean;
+}
+
+const ZONES: ZoneCase[] = [
+  { origin: 'child.example.com.', seed: 7, denial: 'nsec3', salt: 'aabbccdd', iterations: 5, names: 30 },
+  { origin: 'Example.COM.', seed: 20261124, denial: 'nsec', salt: '', iterations: 0, childZones: ['child'] },
+  { origin: 'example.net.', seed: 4035, denial: 'nsec3', salt: 'aabbccdd', iterations: 5 },
+  { origin: 'example.org.', seed: 5155, denial: 'optout', salt: '1234', iterations: 2 },
+  // RFC 9276 3.1 parameters (no salt, no extra iteration), and ldns-signzone -p: the Opt-Out flag on
+  // every NSEC3 but every delegation still in the chain.
+  { origin: 'example.info.', seed: 9276, denial: 'nsec3', salt: '', iterations: 0, names: 60 },
+  { origin: 'example.edu.', seed: 5156, denial: 'nsec3', salt: 'ff', iterations: 1, names: 60, optOutFlag: true },
 ];
 
 const DO_TRANSPORTS: Transport[] = [
@@ -54,7 +70,7 @@ t.test('signed zones: secondaryd answers DO=1 queries exactly as Knot DNS', asyn
     // The child comes first: its DS goes into its parent (the zone after it).
     const unsigned = z.childZones ? `${gen.text}${childDs}\n` : gen.text;
     if (i === 0) childDs = keys.ds;
-    const text = await signZone(keys, unsigned, { denial: z.denial, out: `${i}.zone`, salt: z.denial === 'nsec3' ? 'aabbccdd' : '1234', iterations: z.denial === 'nsec3' ? 5 : 2 });
+    const text = await signZone(keys, unsigned, { denial: z.denial, out: `${i}.zone`, salt: z.salt, iterations: z.iterations, optOutFlag: z.optOutFlag === true });
     const file = path.join(dir, `${i}.signed`);
     await writeFile(file, text);
     zones.push({ name: z.origin, file });
@@ -73,12 +89,17 @@ t.test('signed zones: secondaryd answers DO=1 queries exactly as Knot DNS', asyn
     transports: [...DO_TRANSPORTS, TRANSPORTS.udp1232],
     compare: { additional: 'always', labels: ['secondaryd', 'knot'] },
   });
-  const explained = (m: Mismatch): boolean => ourGlueSuperset(m, 'secondaryd') || (m.transport === 'udp512-do' && ourCompressionSuperset(m, 'secondaryd', 512));
-  const allowed = result.mismatches.filter(explained);
-  const unexplained = result.mismatches.filter((m) => !explained(m));
+  const glue = result.mismatches.filter((m) => ourGlueSuperset(m, 'secondaryd'));
+  const compression = result.mismatches.filter((m) => !ourGlueSuperset(m, 'secondaryd') && m.transport === 'udp512-do' && ourCompressionSuperset(m, 'secondaryd', 512));
+  const unexplained = result.mismatches.filter((m) => !glue.includes(m) && !compression.includes(m));
   const kinds = [...summarize(unexplained)].map(([k, n]) => `${k}: ${n}`).join('\n');
-  t.comment(`compared ${result.compared} query/transport pairs (${queries.length} queries) in ${result.ms} ms: ${result.compared - result.mismatches.length} identical, ${allowed.length} with one more RRset than Knot (compression)`);
+  t.comment(
+    `compared ${result.compared} query/transport pairs (${queries.length} queries) in ${result.ms} ms: ${result.compared - result.mismatches.length} identical, ` +
+      `${glue.length} truncated referrals with one more glue RRset than Knot, ${compression.length} with one more DNSSEC RRset than Knot (compression)`,
+  );
   t.equal(unexplained.length, 0, `every answer identical to Knot's\n${kinds}\n${formatMismatches(unexplained, 15, ['secondaryd', 'knot'])}`);
-  t.ok(allowed.length <= result.compared / 500, `the compression exception stays rare (${allowed.length})`);
+  // The glue case comes from the 40-NS referral (bigns) and the many names below it that are asked.
+  t.ok(glue.length <= result.compared / 50, `the glue exception stays limited (${glue.length})`);
+  t.ok(compression.length <= result.compared / 500, `the compression exception stays rare (${compression.length})`);
   t.ok(result.compared >= 4 * 5000, `thousands of queries compared (${result.compared})`);
 });

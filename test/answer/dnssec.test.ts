@@ -211,3 +211,16 @@ t.test('a zone missing NSECs does not make the covering-NSEC search walk it all'
   const near = nameToLower(nameFromText('nz.big.'));
   t.equal(nsecCovering(zone.apex, near, new Int32Array([0, 3]), 0, 2, 1, false, true)?.key, 'ns', 'a well-formed neighbourhood still answers');
 });
+
+t.test('a zone with RRSIGs but neither NSEC nor NSEC3 is served as unsigned', async (t) => {
+  const z = await signedZones();
+  t.teardown(() => rmSync(z.dir, { recursive: true, force: true }));
+  const origin = nameFromText('example.');
+  const records = parseZone(z.text3, { origin }).filter((rr) => rr.type !== Type.NSEC3 && rr.type !== Type.NSEC3PARAM);
+  const zone = buildZone(origin, records);
+  t.equal(zone.dnssec.denial, DENIAL_NONE);
+  const m = ask(zone, 'a.example.', Type.A);
+  t.same(m.answer.map((rr) => rr.type), [Type.A], 'DO=1: no RRSIG');
+  t.same(ask(zone, 'nothere.example.', Type.A).authority.map((rr) => rr.type), [Type.SOA], 'DO=1: no proof, no RRSIG');
+  t.equal(ask(zone, 'a.example.', Type.RRSIG, false).answer.length, 1, 'an RRSIG asked for by type is still answered');
+});

@@ -59,6 +59,8 @@ export interface SignOptions {
   iterations?: number;
   /** Output file name in the keys' directory. */
   out: string;
+  /** ldns-signzone -p: the Opt-Out flag on every NSEC3, every delegation still in the chain. */
+  optOutFlag?: boolean;
 }
 
 /** Sign master-file text `text` with `keys`; returns the signed master-file text (also written to `out`). */
@@ -74,7 +76,7 @@ export async function signZone(keys: ZoneKeys, text: string, o: SignOptions): Pr
     await run('dnssec-signzone', ['-q', '-3', salt === '' ? '-' : salt, '-H', iterations, '-A', '-o', keys.origin, '-f', out, input, keys.zsk, keys.ksk], { cwd: dir });
   } else {
     await writeFile(input, text);
-    const nsec3 = o.denial === 'nsec3' ? ['-n', '-t', iterations, ...(salt === '' || salt === '-' ? [] : ['-s', salt])] : [];
+    const nsec3 = o.denial === 'nsec3' ? ['-n', '-t', iterations, ...(salt === '' || salt === '-' ? [] : ['-s', salt]), ...(o.optOutFlag ? ['-p'] : [])] : [];
     await run('ldns-signzone', ['-o', keys.origin, '-f', out, ...nsec3, input, keys.zsk, keys.ksk], { cwd: dir });
   }
   return readFile(out, 'utf8');
