@@ -2,6 +2,7 @@
 // by whole RRsets (RFC 2181 9). RDATA is stored uncompressed; only the names RFC 1035 types carry
 // are compressed (src/wire/compress.ts), the way Knot and BIND do, so our sizes match theirs.
 
+import { Type } from '../wire/constants.js';
 import { NameCompressor } from '../wire/compress.js';
 import type { RRset } from '../zone/node.js';
 
@@ -15,7 +16,6 @@ export class ResponseWriter {
   /** Records per section: question, answer, authority, additional. */
   readonly counts = [0, 0, 0, 0];
   private readonly compressor = new NameCompressor(1024);
-  private questionEnd = 12;
 
   /** Start a response: the request's header and question are copied; the caller writes the header last. */
   begin(req: Buffer, questionEnd: number, limit: number): void {
@@ -28,19 +28,21 @@ export class ResponseWriter {
       this.compressor.remember(this.buf, 12);
     }
     this.o = questionEnd;
-    this.questionEnd = questionEnd;
   }
 
   /**
    * Append an RRset to `section` (1 answer, 2 authority, 3 additional) with owner `owner` (a wire name,
    * or null for "the question name"). Returns false, leaving the message as it was, when the RRset
-   * does not fit in `limit`.
+   * does not fit in `limit`. An RRSIG goes out with the TTL it was signed with (its Original TTL field,
+   * RFC 4034 3.1.4), each record its own, as Knot sends them, or `ttl` if that is less.
    */
-  putRRset(section: number, owner: Buffer | null, rrset: RRset, ttl = rrset.ttl): boolean {
+  putRRset(section: number, owner: Buffer | null, rrset: RRset, ttl = -1): boolean {
     const mark = this.o;
     const b = this.buf;
     const c = this.compressor;
     const type = rrset.type;
+    const sig = type === Type.RRSIG;
+    if (ttl < 0) ttl = sig ? 0xffffffff : rrset.ttl;
     let o = mark;
     for (let i = 0; i < rrset.rdata.length; i++) {
       if (owner === null) {
@@ -51,9 +53,10 @@ export class ResponseWriter {
       }
       b.writeUInt16BE(type, o);
       b.writeUInt16BE(1, o + 2);
-      b.writeUInt32BE(ttl, o + 4);
+      const rd = rrset.rdata[i]!;
+      b.writeUInt32BE(!sig ? ttl : rd.length >= 8 ? Math.min(ttl, rd.readUInt32BE(4)) : rrset.ttl, o + 4);
       const rdStart = o + 10;
-      o = c.writeRdata(b, rdStart, type, rrset.rdata[i]!);
+      o = c.writeRdata(b, rdStart, type, rd);
       b.writeUInt16BE(o - rdStart, rdStart - 2);
       // The compressor ignores targets past the write position, so rolling back is safe.
       if (o > this.limit) return false;
@@ -61,12 +64,6 @@ export class ResponseWriter {
     this.o = o;
     this.counts[section]! += rrset.rdata.length;
     return true;
-  }
-
-  /** Drop every record, keeping the question (a truncated response, RFC 2181 9). */
-  truncate(): void {
-    this.o = this.questionEnd;
-    this.counts[1] = this.counts[2] = this.counts[3] = 0;
   }
 
   /** Write the header word and counts; returns the final length. */

@@ -7,15 +7,25 @@
 //             no node    ─► wildcard at the closest encloser? synthesize : NXDOMAIN
 //         ─► negative answers get the SOA (TTL = min(SOA TTL, MINIMUM)); NS/MX/SRV get A/AAAA
 //            additionals; whole RRsets that do not fit set TC.
+//         ─► DO=1 and a signed zone (RFC 3225, RFC 4035 3.1): the RRSIGs of every RRset at the end of
+//            its section; NSEC/NSEC3 proofs for NXDOMAIN, NODATA, wildcards and referrals (DS or
+//            its absence), RFC 4035 3.1.3 and RFC 5155 7.2.
 //
 // Where the RFCs leave a choice it does what Knot DNS does, so the two give identical answers: a CNAME
 // or DNAME chain is followed inside the zone for at most 5 steps; ANY (RFC 8482 4.1) gets the one RRset
-// of the lowest type at the name; a truncated answer (TC) keeps only the question and OPT; AA is on
-// every answer from a zone except referrals; RD is echoed, CD is not.
+// of the lowest type at the name (RRSIG: the signatures of the lowest signed type); a truncated answer
+// (TC) keeps the RRsets that fitted before the one that did not, and stops there; AA is on every
+// answer from a zone except referrals; RD is echoed, CD is not.
+// With DNSSEC, likewise: RRSIGs follow their section (those of the answer and authority must fit or
+// the response is truncated; those of the additional section are left out from the first that does
+// not fit), NSEC3 owners are not names of the zone (a query for one is NXDOMAIN), a closest encloser
+// is the deepest existing name (an empty non-terminal included), and a proof already in the message
+// is not repeated.
 // No sockets here: bytes in, bytes out.
 
 import { Class, Flag, Opcode, Rcode, Type } from '../wire/constants.js';
 import { isSubdomain, LOWER, MAX_NAME_LENGTH } from '../wire/name.js';
+import { DENIAL_NONE, DENIAL_NSEC3, isNsec3Owner, nsecCovering, type ZoneDnssec } from '../zone/dnssec.js';
 import { NODE_DELEGATION, NODE_DNAME, type RRset, type ZoneNode } from '../zone/node.js';
 import type { Zone } from '../zone/zone.js';
 import { UnservedZone, type ZoneTable } from '../zone/zone-table.js';
@@ -61,6 +71,18 @@ const MAX_CHAIN = 5;
 
 /** Extended DNS Error 20 (RFC 8914 4.21): the name is in none of our zones. */
 const EDE_NOT_AUTHORITATIVE = 20;
+
+/** A wildcard that answered (RFC 4035 3.1.3.3, RFC 5155 7.2.6): what its proof needs, copied. */
+interface WildcardVisit {
+  node: ZoneNode;
+  /** The name it answered (lower-cased wire form), its label offsets and count. */
+  lower: Buffer;
+  starts: Int32Array;
+  count: number;
+  end: number;
+  /** Labels below the apex of the closest encloser (the wildcard's parent). */
+  depth: number;
+}
 
 /** A lower-cased name with its label offsets, for walking the trie. */
 class LowerName {
@@ -108,6 +130,33 @@ export class Responder {
   private readonly identity: Buffer | undefined;
   /** Where this query's rcode is counted in stats.rcodes (by transport). */
   private rcodeBase = 0;
+
+  /** This answer carries DNSSEC records: DO set and the zone signed (RFC 3225, RFC 4035 3.1). */
+  private signed = false;
+  private dnssec: ZoneDnssec | null = null;
+  /** RRSIGs waiting for the end of their section: owners (null: the question name) and sets. */
+  private readonly sigOwners: (Buffer | null)[] = [];
+  private readonly sigSets: RRset[] = [];
+  /** A TTL they may not exceed, or -1 (the SOA's in a negative answer, RFC 2308 5). */
+  private readonly sigTtls: number[] = [];
+  private sigCount = 0;
+  /** Nodes whose NSEC/NSEC3 is in the message already. */
+  private readonly proofs: ZoneNode[] = [];
+  private readonly wildcards: WildcardVisit[] = [];
+  /**
+   * What the last solve() went through: path[k] is the node k labels below the apex, path[depth]
+   * the deepest one reached (the closest encloser, the cut of a referral, the node found), `match`
+   * the node that gave NODATA (a wildcard's own node when one answered), the name in `name*`.
+   */
+  private readonly path: ZoneNode[] = [];
+  private depth = 0;
+  private match: ZoneNode | null = null;
+  private nameLower: Buffer = Buffer.alloc(0);
+  private nameStarts: Int32Array = new Int32Array(0);
+  private nameCount = 0;
+  private nameEnd = 0;
+  /** Scratch for names built for hashing ('*' + closest encloser). */
+  private readonly scratch = Buffer.alloc(MAX_NAME_LENGTH + 2);
 
   constructor(
     private readonly table: ZoneTable,
@@ -223,6 +272,15 @@ export class Responder {
     this.steps = 0;
     this.extraNames.length = 0;
     this.yxdomain = false;
+    const ds = zone.dnssec;
+    this.dnssec = ds;
+    this.signed = q.dnssecOk && ds.denial !== DENIAL_NONE;
+    if (this.signed) {
+      this.sigCount = 0;
+      this.proofs.length = 0;
+      this.wildcards.length = 0;
+    }
+    this.nameEnd = q.qnameLength;
     let state = this.solve(q.lower, q.labelStarts, q.labelCount, zone, null);
     const aa = state === REFERRAL ? 0 : Flag.AA;
     while (state === FOLLOW) {
@@ -233,22 +291,28 @@ export class Responder {
       }
       const c = this.cursor;
       c.set(target);
+      this.nameEnd = c.length;
       state = this.solve(c.lower, c.starts, c.count, zone, target);
     }
-    let rcode: number = this.yxdomain ? Rcode.YXDOMAIN : Rcode.NOERROR;
+    // Truncation (RFC 2181 9) as Knot does it: the RRset that does not fit is left out, the message
+    // ends there with what it has, TC set; the sections after are not started.
+    const yx = this.yxdomain ? Rcode.YXDOMAIN : Rcode.NOERROR;
+    if (state === TRUNCATED) return yx | aa | Flag.TC;
+    // RFC 4035 3.1.1: the answer's RRSIGs, all of them, or the answer does not fit.
+    if (this.signed && !this.flushSigs(ANSWER, false)) return yx | aa | Flag.TC;
+    let rcode: number = yx;
     if (state === NXDOMAIN || state === NODATA) {
       if (state === NXDOMAIN) rcode = Rcode.NXDOMAIN;
-      if (!w.putRRset(AUTHORITY, zone.origin, zone.soa, zone.negativeTtl)) state = TRUNCATED;
+      // The SOA is optional to Knot: one that does not fit ends the message without TC.
+      if (!w.putRRset(AUTHORITY, zone.origin, zone.soa, zone.negativeTtl)) return rcode | aa;
+      if (this.signed) this.queueSigs(zone.origin, zone.soa, zone.negativeTtl);
     } else if (state === REFERRAL) {
       const ns = this.cut!.get(Type.NS)!;
-      if (!w.putRRset(AUTHORITY, this.cut!.name, ns)) state = TRUNCATED;
-      else this.noteExtras(ns);
+      if (!w.putRRset(AUTHORITY, this.cut!.name, ns)) return rcode | aa | Flag.TC;
+      this.noteExtras(ns);
+      if (this.signed) this.queueSigs(this.cut!.name, ns);
     }
-    if (state === TRUNCATED) {
-      // RFC 2181 9: a truncated answer is not to be used; Knot keeps only the question (and OPT).
-      w.truncate();
-      return rcode | aa | Flag.TC;
-    }
+    if (this.signed && !this.prove(zone, state)) return rcode | aa | Flag.TC;
     // In-bailiwick glue that does not fit sets TC (RFC 9471); other additionals are just left out.
     const glueMissing = this.putAdditional(zone, state === REFERRAL ? this.cut!.name : null);
     return rcode | aa | (glueMissing ? Flag.TC : 0);
@@ -267,18 +331,30 @@ export class Responder {
     const apex = zone.apex;
     // Labels of the name below the apex have indexes rel-1 (next to the apex) down to 0.
     const rel = count - zone.labels;
+    const path = this.path;
     let node = apex;
+    let d = 0;
+    path[0] = apex;
+    this.nameLower = lower;
+    this.nameStarts = starts;
+    this.nameCount = count;
+    this.match = null;
     let i = rel - 1;
     for (; i >= 0; i--) {
       const s = starts[i]!;
       const next = node.child(lower.toString('latin1', s + 1, s + 1 + lower[s]!));
       if (next === undefined) break;
+      // NSEC3 records are not names of the zone (RFC 5155 7.2.8 hashed owners; Knot keeps them apart).
+      if (d === 0 && next.kids === null && this.dnssec!.denial === DENIAL_NSEC3 && isNsec3Owner(next)) break;
       node = next;
+      path[++d] = node;
+      this.depth = d;
       if (i > 0) {
         if (node.flags & NODE_DELEGATION) return this.referral(node);
         if (node.flags & NODE_DNAME) return this.dname(node, owner, starts, i);
       }
     }
+    this.depth = d;
     const qtype = this.query.qtype;
     if (i >= 0) {
       // Not found: `node` is the closest encloser (RFC 4592 3.3.1).
@@ -292,6 +368,8 @@ export class Responder {
 
   private found(node: ZoneNode, owner: Buffer | null, qtype: number, wildcard: boolean): number {
     const w = this.writer;
+    this.match = node;
+    if (wildcard && this.signed) this.visitWildcard(node);
     if (wildcard && node.flags & NODE_DELEGATION) return this.referral(node);
     const cname = node.get(Type.CNAME);
     if (cname !== undefined && qtype !== Type.CNAME && qtype !== Type.RRSIG && qtype !== Type.NSEC && qtype !== Type.ANY) {
@@ -299,6 +377,7 @@ export class Responder {
       // A loop: what is in the answer is the answer. (A wildcard CNAME has a new owner each time.)
       if (!wildcard && this.chain.includes(cname)) return HIT;
       if (!w.putRRset(ANSWER, owner, cname)) return TRUNCATED;
+      if (this.signed) this.queueSigs(owner, cname);
       this.chain.push(cname);
       this.nextName = cname.rdata[0]!;
       return FOLLOW;
@@ -307,11 +386,22 @@ export class Responder {
     if (qtype === Type.ANY) {
       // RFC 8482 4.1: one RRset, the one of the lowest type (Knot's pick), whatever the transport.
       for (const r of node.rrsets) if (rrset === undefined || r.type < rrset.type) rrset = r;
+    } else if (qtype === Type.RRSIG) {
+      // Likewise for RRSIG (RFC 8482 7 leaves it open): the signatures of one RRset, the signed
+      // one of the lowest type, as Knot answers.
+      let signed: RRset | undefined;
+      for (const r of node.rrsets) if (r.sigs !== undefined && (signed === undefined || r.type < signed.type)) signed = r;
+      rrset = signed?.sigs;
     } else {
       rrset = node.get(qtype);
     }
     if (rrset === undefined) return NODATA;
     if (!w.putRRset(ANSWER, owner, rrset)) return TRUNCATED;
+    if (this.signed) {
+      this.queueSigs(owner, rrset);
+      // An NSEC in the answer is not repeated as a proof (Knot's duplicate check, by RRset).
+      if (rrset.type === Type.NSEC) this.proofs.push(node);
+    }
     this.noteExtras(rrset);
     return HIT;
   }
@@ -332,6 +422,7 @@ export class Responder {
     // The DNAME goes in once; the CNAMEs it synthesizes differ at each step.
     if (!this.chain.includes(dname)) {
       if (!w.putRRset(ANSWER, node.name, dname)) return TRUNCATED;
+      if (this.signed) this.queueSigs(node.name, dname);
       this.chain.push(dname);
     }
     const current = owner ?? this.questionName();
@@ -371,6 +462,7 @@ export class Responder {
     const names = this.extraNames;
     const seen: ZoneNode[] = [];
     const w = this.writer;
+    const signed = this.signed;
     for (let k = 0; k < names.length; k++) {
       const name = names[k]!;
       if (!isSubdomain(name, zone.origin)) continue;
@@ -381,11 +473,231 @@ export class Responder {
       seen.push(node);
       const glue = cut !== null && isSubdomain(name, cut);
       const a = node.get(Type.A);
-      if (a !== undefined && !w.putRRset(ADDITIONAL, name, a) && glue) return true;
+      if (a !== undefined) {
+        if (w.putRRset(ADDITIONAL, name, a)) {
+          if (signed) this.queueSigs(name, a);
+        } else if (glue) return true;
+      }
       const aaaa = node.get(Type.AAAA);
-      if (aaaa !== undefined && !w.putRRset(ADDITIONAL, name, aaaa) && glue) return true;
+      if (aaaa !== undefined) {
+        if (w.putRRset(ADDITIONAL, name, aaaa)) {
+          if (signed) this.queueSigs(name, aaaa);
+        } else if (glue) return true;
+      }
     }
+    // RFC 4035 3.1.1: RRSIGs of additional data are optional; those that do not fit are left out.
+    if (signed) this.flushSigs(ADDITIONAL, true);
     return false;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // DNSSEC (RFC 4035 3.1, RFC 5155 7.2).
+  // ---------------------------------------------------------------------------------------------
+
+  /** Note the RRSIGs of `rrset` (written with owner `owner`) for the end of the section. */
+  private queueSigs(owner: Buffer | null, rrset: RRset, ttl = -1): void {
+    const sigs = rrset.sigs;
+    if (sigs === undefined) return;
+    const n = this.sigCount++;
+    this.sigOwners[n] = owner;
+    this.sigSets[n] = sigs;
+    this.sigTtls[n] = ttl;
+  }
+
+  /**
+   * Put the queued RRSIGs in `section`. Mandatory ones (answer, authority) must all fit: false when
+   * one does not. Optional ones stop at the first that does not fit.
+   */
+  private flushSigs(section: number, optional: boolean): boolean {
+    const w = this.writer;
+    const n = this.sigCount;
+    this.sigCount = 0;
+    for (let k = 0; k < n; k++) {
+      if (!w.putRRset(section, this.sigOwners[k]!, this.sigSets[k]!, this.sigTtls[k]!)) return optional;
+    }
+    return true;
+  }
+
+  /** Record a wildcard that answered, with what its proof will need (copies: the buffers are reused). */
+  private visitWildcard(node: ZoneNode): void {
+    for (const v of this.wildcards) if (v.node === node) return;
+    const end = this.nameEnd;
+    this.wildcards.push({
+      node,
+      lower: Buffer.from(this.nameLower.subarray(0, end)),
+      starts: this.nameStarts.slice(0, this.nameCount),
+      count: this.nameCount,
+      end,
+      depth: this.depth,
+    });
+  }
+
+  /**
+   * The authority section's DNSSEC part for `state`, then the RRSIGs of everything in it; false
+   * when it does not fit. RFC 4035 3.1.3 (NSEC), RFC 5155 7.2 (NSEC3), RFC 4035 3.1.4 (referrals).
+   */
+  private prove(zone: Zone, state: number): boolean {
+    const nsec3 = this.dnssec!.denial === DENIAL_NSEC3;
+    let ok = true;
+    if (state === NXDOMAIN) {
+      ok = nsec3 ? this.nxdomain3(zone) : this.nxdomain(zone);
+    } else if (state === NODATA) {
+      ok = this.nodata(zone, this.match!);
+    } else if (state === REFERRAL) {
+      // RFC 4035 3.1.4: the DS RRset and its RRSIGs, or the proof that there is none.
+      const cut = this.cut!;
+      const dsSet = cut.get(Type.DS);
+      if (dsSet !== undefined) {
+        if (!this.writer.putRRset(AUTHORITY, cut.name, dsSet)) return false;
+        this.queueSigs(cut.name, dsSet);
+      } else {
+        ok = this.nodata(zone, cut);
+      }
+    }
+    // RFC 4035 3.1.3.3 / RFC 5155 7.2.6: a wildcard answer proves that the name itself is not there.
+    if (ok && state !== REFERRAL) {
+      for (const v of this.wildcards) {
+        if (!(ok = this.wildcardProof(zone, v))) break;
+      }
+    }
+    return ok && this.flushSigs(AUTHORITY, false);
+  }
+
+  /** Put the NSEC (or NSEC3) RRset of `node`, once per message, with its RRSIGs for later. */
+  private putProof(node: ZoneNode | undefined, type: number): boolean {
+    if (node === undefined) return true;
+    const rrset = node.get(type);
+    if (rrset === undefined || this.proofs.includes(node)) return true;
+    this.proofs.push(node);
+    if (!this.writer.putRRset(AUTHORITY, node.name, rrset)) return false;
+    this.queueSigs(node.name, rrset);
+    return true;
+  }
+
+  /** Offset in the name buffer where the suffix `k` labels below the apex starts. */
+  private suffixAt(k: number, zone: Zone): number {
+    const idx = this.nameCount - zone.labels - k;
+    return idx < this.nameCount ? this.nameStarts[idx]! : this.nameEnd - 1;
+  }
+
+  /**
+   * RFC 4035 3.1.3.2: an NSEC covering the name, and one covering (or matching) the wildcard at the
+   * closest encloser.
+   */
+  private nxdomain(zone: Zone): boolean {
+    const rel = this.nameCount - zone.labels;
+    if (!this.putProof(this.nsecBefore(zone), Type.NSEC)) return false;
+    const wc = nsecCovering(zone.apex, this.nameLower, this.nameStarts, rel - this.depth, this.nameCount, zone.labels, true, false);
+    return this.putProof(wc, Type.NSEC);
+  }
+
+  /** The node of the NSEC before the current name in canonical order (it covers the name). */
+  private nsecBefore(zone: Zone): ZoneNode | undefined {
+    return nsecCovering(zone.apex, this.nameLower, this.nameStarts, 0, this.nameCount, zone.labels, false, true);
+  }
+
+  /**
+   * RFC 5155 7.2.2: the closest encloser proof (7.2.1) and the NSEC3 covering the wildcard at the
+   * closest (provable) encloser.
+   */
+  private nxdomain3(zone: Zone): boolean {
+    const ds = this.dnssec!;
+    const cpe = this.encloser3(zone, this.depth);
+    if (!this.closestEncloserProof(zone, cpe)) return false;
+    const n = this.wildcardName(zone, cpe);
+    return this.putProof(ds.cover(ds.hash(this.scratch, 0, n)), Type.NSEC3);
+  }
+
+  /**
+   * NODATA at `match` (RFC 4035 3.1.3.1: its NSEC; an empty non-terminal has none, so as for a name
+   * error; RFC 5155 7.2.3-7.2.5: the NSEC3 matching it, plus a closest encloser proof when a
+   * wildcard answered or the name is an Opt-Out delegation without an NSEC3 of its own).
+   */
+  private nodata(zone: Zone, match: ZoneNode): boolean {
+    const ds = this.dnssec!;
+    if (ds.denial !== DENIAL_NSEC3) {
+      // An empty non-terminal owns no NSEC: the one before it covers it (RFC 4035 3.1.3.2). Knot
+      // stops there (no wildcard NSEC: a wildcard below the name would have to be its child).
+      if (match.isEmpty) return this.putProof(this.nsecBefore(zone), Type.NSEC);
+      return this.putProof(match, Type.NSEC);
+    }
+    const isWildcard = match.key === '*' && match !== this.path[this.depth];
+    let hash: string;
+    if (isWildcard) {
+      const n = this.wildcardName(zone, this.depth);
+      hash = ds.hash(this.scratch, 0, n);
+    } else {
+      hash = ds.hash(this.nameLower, this.suffixAt(this.depth, zone), this.nameEnd);
+    }
+    const own = ds.match(hash);
+    if (!this.putProof(own, Type.NSEC3)) return false;
+    // No NSEC3 of its own: left out by Opt-Out (an insecure delegation, or an empty non-terminal
+    // with only such below it, RFC 5155 7.1), so it is proved to lie in an Opt-Out span (7.2.4).
+    const optOut = own === undefined;
+    if ((isWildcard && !this.questionIsWildcard()) || optOut) {
+      return this.closestEncloserProof(zone, this.encloser3(zone, this.depth));
+    }
+    return true;
+  }
+
+  /** The current name's first label is '*' (a wildcard asked for by name: not an expansion). */
+  private questionIsWildcard(): boolean {
+    const lower = this.nameLower;
+    const s = this.nameStarts[0]!;
+    return this.nameCount > 0 && lower[s] === 1 && lower[s + 1] === 0x2a;
+  }
+
+  /**
+   * RFC 5155 7.2.1: the NSEC3 matching the closest provable encloser (`cpe` labels below the apex)
+   * and the one covering the next closer name.
+   */
+  private closestEncloserProof(zone: Zone, cpe: number): boolean {
+    const ds = this.dnssec!;
+    const end = this.nameEnd;
+    if (!this.putProof(ds.match(ds.hash(this.nameLower, this.suffixAt(cpe, zone), end)), Type.NSEC3)) return false;
+    if (cpe >= this.nameCount - zone.labels) return true;
+    return this.putProof(ds.cover(ds.hash(this.nameLower, this.suffixAt(cpe + 1, zone), end)), Type.NSEC3);
+  }
+
+  /**
+   * The closest provable encloser (RFC 5155 7.2.1) from `path[depth]` up: the first name with an
+   * NSEC3 (Opt-Out leaves insecure delegations and the empty non-terminals above only them out).
+   */
+  private encloser3(zone: Zone, depth: number): number {
+    const ds = this.dnssec!;
+    let k = depth;
+    while (k > 0 && ds.match(ds.hash(this.nameLower, this.suffixAt(k, zone), this.nameEnd)) === undefined) k--;
+    return k;
+  }
+
+  /** '*' + the name `k` labels below the apex, into the scratch buffer; returns its length. */
+  private wildcardName(zone: Zone, k: number): number {
+    const b = this.scratch;
+    b[0] = 1;
+    b[1] = 0x2a;
+    const from = this.suffixAt(k, zone);
+    this.nameLower.copy(b, 2, from, this.nameEnd);
+    return 2 + this.nameEnd - from;
+  }
+
+  /**
+   * The proof for a wildcard expansion (RFC 4035 3.1.3.3: the NSEC covering the name; RFC 5155
+   * 7.2.6: the NSEC3 covering the next closer name). Not for a name that is itself a wildcard.
+   */
+  private wildcardProof(zone: Zone, v: WildcardVisit): boolean {
+    // The name buffers are the visit's from here on (prove() runs once the answer is complete).
+    this.nameLower = v.lower;
+    this.nameStarts = v.starts;
+    this.nameCount = v.count;
+    this.nameEnd = v.end;
+    if (this.questionIsWildcard()) return true;
+    if (this.dnssec!.denial !== DENIAL_NSEC3) {
+      return this.putProof(nsecCovering(zone.apex, v.lower, v.starts, 0, v.count, zone.labels, false, true), Type.NSEC);
+    }
+    const ds = this.dnssec!;
+    const cpe = this.encloser3(zone, v.depth);
+    if (cpe >= v.count - zone.labels) return true;
+    return this.putProof(ds.cover(ds.hash(v.lower, this.suffixAt(cpe + 1, zone), v.end)), Type.NSEC3);
   }
 
   /** The node holding the addresses of `c`: the exact name (through cuts: glue), else a wildcard. */

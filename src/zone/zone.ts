@@ -9,6 +9,7 @@ import { Type } from '../wire/constants.js';
 import { labelCount, nameToLower, nameToText } from '../wire/name.js';
 import type { ResourceRecord } from '../wire/record.js';
 import { ZoneBuilder } from './builder.js';
+import { ZoneDnssec } from './dnssec.js';
 import type { RRset, ZoneNode } from './node.js';
 
 export { ZoneBuilder } from './builder.js';
@@ -56,6 +57,16 @@ export class Zone {
     const rd = soa.rdata[0]!;
     const minimum = rd.readUInt32BE(rd.length - 4);
     this.negativeTtl = Math.min(soa.ttl, minimum);
+  }
+
+  private dnssecInfo: ZoneDnssec | undefined;
+
+  /**
+   * Signed or not, NSEC or NSEC3, and the NSEC3 chain: derived on first use and kept with this
+   * snapshot (a new snapshot, e.g. after an IXFR, derives its own).
+   */
+  get dnssec(): ZoneDnssec {
+    return (this.dnssecInfo ??= new ZoneDnssec(this.apex));
   }
 
   /** Whether the zone has zone cuts or DNAMEs, for quick checks during descent. */
