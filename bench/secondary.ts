@@ -123,6 +123,8 @@ export interface SideResult {
   /** Longest time the secondary answered none of the 1 ms SOA polls, per change (a stall). */
   notifySilenceMs: number[];
   restartMs: number;
+  /** Of which loading the zone from storage, from the secondary's log (NaN when it does not say). */
+  restartLoadMs: number;
   /** Transfers the secondary made, by kind, from its log (the changes should all be IXFR). */
   transfers: Record<string, number>;
 }
@@ -304,6 +306,8 @@ interface Secondary {
   notifyFromLog(serial: number): { received: number; served: number } | undefined;
   /** Transfers of the big zone so far (all runs), by kind, from the log. */
   transfers(): Record<string, number>;
+  /** How long the last start spent loading the big zone from its storage, from the log, if it says. */
+  loadFromLog(): number | undefined;
   /** Everything it logged so far (all runs). */
   output(): string;
 }
@@ -332,7 +336,7 @@ function daemonSecondary(dir: string, port: number, primary: Endpoint): Secondar
   let starting: Promise<RunningDaemon> | undefined;
   let d: RunningDaemon | undefined;
   let err: Error | undefined;
-  type Line = { msg: string; serial?: number; kind?: string; time: string | number };
+  type Line = { msg: string; zone?: string; op?: string; serial?: number; kind?: string; durationMs?: number; time: string | number };
   let earlier = ''; // output of the runs before a restart
   let last: RunningDaemon | undefined;
   const output = (): string => earlier + (last?.output() ?? '');
@@ -385,6 +389,9 @@ function daemonSecondary(dir: string, port: number, primary: Endpoint): Secondar
       return n && s ? { received: time(n.time), served: time(s.time) } : undefined;
     },
     output,
+    loadFromLog() {
+      return logLines().findLast((l) => l.op === 'load' && l.zone === BIG_ZONE)?.durationMs;
+    },
     transfers() {
       const out: Record<string, number> = {};
       for (const l of logLines()) if (l.msg === 'zone transferred' && l.kind) out[l.kind] = (out[l.kind] ?? 0) + 1;
@@ -421,6 +428,7 @@ function knotSecondary(dir: string, port: number, primary: Endpoint): Secondary 
       await k?.stop();
     },
     notifyFromLog: () => undefined, // Knot's log timestamps have whole seconds
+    loadFromLog: () => undefined, // nor does it log a duration for loading
     output: () => earlier + (k?.output() ?? ''),
     transfers() {
       const out: Record<string, number> = {};
@@ -529,7 +537,12 @@ async function measure(ctx: Ctx, sec: Secondary): Promise<SideResult> {
     const back = await waitSerial(ep, BIG_ZONE, ctx.serial, 5, 600_000, dead);
     const restartMs = back - t2;
     await sec.started();
-    log(`  ${sec.name}: restart to serving serial ${ctx.serial} from disk: ${restartMs.toFixed(0)} ms; transfers made: ${JSON.stringify(sec.transfers())}`);
+    const loadMs = sec.loadFromLog();
+    log(
+      `  ${sec.name}: restart to serving serial ${ctx.serial} from disk: ${restartMs.toFixed(0)} ms` +
+        (loadMs === undefined ? '' : ` (loading the zone from storage, its log: ${loadMs} ms)`) +
+        `; transfers made: ${JSON.stringify(sec.transfers())}`,
+    );
     return {
       server: sec.name,
       serial,
@@ -545,6 +558,7 @@ async function measure(ctx: Ctx, sec: Secondary): Promise<SideResult> {
       notifySentToReceivedMs,
       notifySilenceMs,
       restartMs,
+      restartLoadMs: sec.loadFromLog() ?? NaN,
       transfers: sec.transfers(),
     };
   } finally {
@@ -662,6 +676,7 @@ export function secondaryTable(r: SecondaryBenchResult): string {
     ['  NOTIFY received -> published, own log (ms)', f1(d.notifyLogMedianMs), f1(k.notifyLogMedianMs), ratio(d.notifyLogMedianMs, k.notifyLogMedianMs), '', ''],
     ['  longest time answering no query (ms)', f1(median(d.notifySilenceMs)), f1(median(k.notifySilenceMs)), ratio(median(d.notifySilenceMs), median(k.notifySilenceMs)), '', ''],
     ['restart to serving from disk (ms)', f0(d.restartMs), f0(k.restartMs), ratio(d.restartMs, k.restartMs), '', ''],
+    ['  of which loading the zone, own log (ms)', f0(d.restartLoadMs), f0(k.restartLoadMs), '', '', ''],
     ['  vs knot loading its zone file (ms)', f0(d.restartMs), f0(r.knotZoneFileLoadMs), ratio(d.restartMs, r.knotZoneFileLoadMs), '<= knot load', met(3)],
     ['RSS after the transfer (MiB)', f0(d.rssMiB), f0(k.rssMiB), ratio(d.rssMiB, k.rssMiB), '', ''],
   ];
