@@ -1,32 +1,36 @@
-// `npm run bench`: secondaryd, Knot (one UDP worker), NSD (one server, no rate limit) and a bare Node
-// UDP responder (fixed answer: Node's ceiling) serve the same generated zone, each loaded in turn by
-// dnsperf with the same settings. Prints qps, server CPU per query, latency, lost queries, RSS, and
-// the ratios to Knot and to the bare responder; writes the results as JSON to bench/out/.
+// `npm run bench`: two parts, one after the other, then the wall time; all figures also as one JSON
+// file in bench/out/ (bench-<date>.json) so runs can be compared.
 //
-// Then DNSSEC: the same zone signed with ldns-signzone (NSEC3, salt, 5 extra iterations), served by
-// secondaryd and Knot, each loaded with the same queries without and with the DO bit (dnsperf -D).
+// 1. Queries: secondaryd, Knot (one UDP worker), NSD (one server, no rate limit) and a bare Node UDP
+//    responder (fixed answer: Node's ceiling) serve the same generated zone, each loaded in turn by
+//    dnsperf with the same settings. Prints qps, server CPU per query, latency, lost queries, RSS,
+//    and the ratios to Knot and to the bare responder.
+// 2. Secondary (bench/secondary.ts): secondaryd and Knot, each a secondary of the same Knot primary
+//    serving a 1M-record zone: AXFR start to serving, the query rate while a transfer runs, NOTIFY
+//    to served, restart to serving from disk, RSS; against the targets of the performance issue.
 //
-//   npm run bench -- [--records 1000000] [--seconds 10] [--no-dnssec]
+//   npm run bench -- [--records 100000] [--seconds 10] [--no-dnssec] [--xfr-records 1000000] [--xfr-qps 20000] [--only queries|secondary]
+//
+// Part 1 ends with DNSSEC (unless --no-dnssec): the same zone signed with ldns-signzone (NSEC3, salt,
+// 5 extra iterations), served by secondaryd and Knot, each loaded with the same queries without and
+// with the DO bit (dnsperf -D).
+//
+// --records and --seconds are for part 1, --xfr-records and --xfr-qps for part 2 (the offered
+// dnsperf rate during the transfers). About 3 minutes on 2 cores with the defaults.
 
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
-import { startKnot, startNsd } from '../test/helpers/knot.js';
+import { fileURLToPath } from 'node:url';
+import { startKnot, startNsd, type RefServer } from '../test/helpers/knot.js';
 import { freePort } from '../test/helpers/ports.js';
 import { startDaemon } from '../test/helpers/secondaryd.js';
 import { makeKeys, signZone } from '../test/helpers/signzone.js';
+import { cpuSeconds, rss, tree } from './proc.js';
+import { benchSecondary, secondaryTable, writeResult, type SecondaryBenchResult } from './secondary.js';
 
-const args = process.argv.slice(2);
-const opt = (name: string, def: number): number => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : def;
-};
-const RECORDS = opt('records', 100_000);
-const SECONDS = opt('seconds', 10);
 const ORIGIN = 'bench.test.';
-
-execFileSync(process.execPath, [path.join(import.meta.dirname, '..', 'test/setup/ensure-tools.mjs')], { stdio: 'inherit' });
 
 /** The zone: names with A/AAAA/MX/TXT, delegations with glue, a wildcard. */
 function zoneText(n: number): { text: string; names: number } {
@@ -70,29 +74,7 @@ function queryMix(names: number, count: number): string {
   return out.join('\n') + '\n';
 }
 
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  const ticks = Number(fields[11]) + Number(fields[12]); // utime + stime
-  return ticks / 100;
-}
-
-function rss(pid: number): number {
-  return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024;
-}
-
-/** All pids of a process tree (NSD forks; Knot and the shells wrap). */
-function tree(pid: number): number[] {
-  const out = [pid];
-  try {
-    const kids = execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map(Number);
-    for (const k of kids) out.push(...tree(k));
-  } catch {
-    // no children
-  }
-  return out;
-}
-
-interface Result {
+export interface QueryResult {
   server: string;
   qps: number;
   sent: number;
@@ -102,13 +84,26 @@ interface Result {
   rssMiB: number;
 }
 
-function dnsperf(port: number, queries: string, pids: number[], server: string, dnssecOk = false): Result {
+export interface QueryBenchResult {
+  records: number;
+  names: number;
+  seconds: number;
+  /** Spawn to serving the zone file, per server (ms). */
+  loadMs: Record<string, number>;
+  results: QueryResult[];
+  /** The NSEC3-signed zone, each server without and with DO (empty with --no-dnssec). */
+  signed: QueryResult[];
+}
+
+function dnsperf(port: number, queries: string, pids: number[], server: string, seconds: number, dnssecOk = false): QueryResult {
   const cpu0 = pids.reduce((s, p) => s + cpuSeconds(p), 0);
-  const out = execFileSync('dnsperf', ['-s', '127.0.0.1', '-p', String(port), '-d', queries, '-l', String(SECONDS), '-c', '8', '-q', '200', '-T', '1', ...(dnssecOk ? ['-D'] : [])], { encoding: 'utf8' });
+  const out = execFileSync('dnsperf', ['-s', '127.0.0.1', '-p', String(port), '-d', queries, '-l', String(seconds), '-c', '8', '-q', '200', '-T', '1', ...(dnssecOk ? ['-D'] : [])], {
+    encoding: 'utf8',
+  });
   const cpu1 = pids.reduce((s, p) => s + cpuSeconds(p), 0);
   const num = (re: RegExp): number => Number(re.exec(out)?.[1] ?? NaN);
   const completed = num(/Queries completed:\s+(\d+)/);
-  const r: Result = {
+  return {
     server,
     qps: num(/Queries per second:\s+([\d.]+)/),
     sent: num(/Queries sent:\s+(\d+)/),
@@ -117,7 +112,6 @@ function dnsperf(port: number, queries: string, pids: number[], server: string, 
     cpuUsPerQuery: ((cpu1 - cpu0) / completed) * 1e6,
     rssMiB: pids.reduce((s, p) => s + rss(p), 0) / 1048576,
   };
-  return r;
 }
 
 /** Node's ceiling: a UDP socket answering every query with a fixed reply (ID copied). */
@@ -131,87 +125,125 @@ function bareResponder(port: number): ChildProcess {
   return spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
 }
 
-const dir = mkdtempSync(path.join(tmpdir(), 'secondaryd-bench-'));
-const { text, names } = zoneText(RECORDS);
-const zoneFile = path.join(dir, 'bench.zone');
-writeFileSync(zoneFile, text);
-const queries = path.join(dir, 'queries.txt');
-writeFileSync(queries, queryMix(names, 200_000));
-console.log(`zone: ${RECORDS} records, ${names} names; ${SECONDS} s of dnsperf per server (-c 8 -q 200 -T 1) on ${cpus().length} cores`);
+/** Part 1: the same zone and query mix served by each server in turn under the same dnsperf load. */
+export async function benchQueries(opts: { records?: number; seconds?: number; dnssec?: boolean } = {}): Promise<QueryBenchResult> {
+  const records = opts.records ?? 100_000;
+  const seconds = opts.seconds ?? 10;
+  const dir = mkdtempSync(path.join(tmpdir(), 'secondaryd-bench-'));
+  const stops: (() => unknown)[] = [];
+  try {
+    const { text, names } = zoneText(records);
+    const zoneFile = path.join(dir, 'bench.zone');
+    writeFileSync(zoneFile, text);
+    const queries = path.join(dir, 'queries.txt');
+    writeFileSync(queries, queryMix(names, 200_000));
+    console.log(`zone: ${records} records, ${names} names; ${seconds} s of dnsperf per server (-c 8 -q 200 -T 1) on ${cpus().length} cores`);
 
-const results: Result[] = [];
-const zones = [{ name: ORIGIN, file: zoneFile }];
-
-{
-  const t0 = Date.now();
-  const d = await startDaemon({ zones: [{ name: ORIGIN, file: zoneFile }] });
-  console.log(`secondaryd loaded the zone file in ${Date.now() - t0} ms`);
-  results.push(dnsperf(d.port, queries, [d.child.pid!], 'secondaryd'));
-  await d.stop();
-}
-{
-  const t0 = Date.now();
-  const k = await startKnot({ zones, startTimeoutMs: 600_000 });
-  console.log(`knot loaded the zone file in ${Date.now() - t0} ms`);
-  const pid = Number(execFileSync('pgrep', ['-f', `knotd -c ${k.config}`], { encoding: 'utf8' }).trim().split('\n')[0]);
-  results.push(dnsperf(k.port, queries, tree(pid), 'knot (1 UDP worker)'));
-  await k.stop();
-}
-{
-  const t0 = Date.now();
-  const n = await startNsd({ zones, startTimeoutMs: 600_000 });
-  console.log(`nsd loaded the zone file in ${Date.now() - t0} ms`);
-  const pid = Number(execFileSync('pgrep', ['-f', `nsd -d -c ${n.config}`], { encoding: 'utf8' }).trim().split('\n')[0]);
-  results.push(dnsperf(n.port, queries, tree(pid), 'nsd (1 server)'));
-  await n.stop();
-}
-{
-  const port = await freePort();
-  const b = bareResponder(port);
-  await new Promise((r) => b.stdout!.once('data', r));
-  results.push(dnsperf(port, queries, [b.pid!], 'bare node responder'));
-  b.kill();
-}
-
-const knot = results.find((r) => r.server.startsWith('knot'))!;
-const bare = results.find((r) => r.server.startsWith('bare'))!;
-const pad = (s: string, n: number): string => s.padEnd(n);
-console.log(`\n${pad('server', 22)}${pad('qps', 10)}${pad('CPU us/q', 10)}${pad('latency ms', 12)}${pad('lost', 8)}${pad('RSS MiB', 9)}${pad('x knot', 8)}x bare`);
-for (const r of results) {
-  console.log(
-    `${pad(r.server, 22)}${pad(r.qps.toFixed(0), 10)}${pad(r.cpuUsPerQuery.toFixed(1), 10)}${pad(r.avgLatencyMs.toFixed(3), 12)}${pad(String(r.lost), 8)}${pad(r.rssMiB.toFixed(0), 9)}${pad((r.qps / knot.qps).toFixed(2), 8)}${(r.qps / bare.qps).toFixed(2)}`,
-  );
-}
-
-// DNSSEC: the zone signed with NSEC3; each server without and with DO.
-const signed: Result[] = [];
-if (!args.includes('--no-dnssec')) {
-  const t0 = Date.now();
-  const keys = await makeKeys(dir, ORIGIN);
-  const signedFile = path.join(dir, 'bench.signed');
-  writeFileSync(signedFile, await signZone(keys, text, { denial: 'nsec3', salt: 'aabbccdd', iterations: 5, out: 'bench.signed' }));
-  console.log(`\nsigned the zone (ldns-signzone, NSEC3, 5 iterations) in ${Date.now() - t0} ms`);
-  const signedZones = [{ name: ORIGIN, file: signedFile }];
-  {
-    const d = await startDaemon({ zones: signedZones });
-    signed.push(dnsperf(d.port, queries, [d.child.pid!], 'secondaryd DO=0'));
-    signed.push(dnsperf(d.port, queries, [d.child.pid!], 'secondaryd DO=1', true));
-    await d.stop();
-  }
-  {
-    const k = await startKnot({ zones: signedZones, startTimeoutMs: 600_000 });
-    const pid = Number(execFileSync('pgrep', ['-f', `knotd -c ${k.config}`], { encoding: 'utf8' }).trim().split('\n')[0]);
-    signed.push(dnsperf(k.port, queries, tree(pid), 'knot DO=0'));
-    signed.push(dnsperf(k.port, queries, tree(pid), 'knot DO=1', true));
-    await k.stop();
-  }
-  console.log(`\n${pad('signed zone', 22)}${pad('qps', 10)}${pad('CPU us/q', 10)}${pad('latency ms', 12)}${pad('lost', 8)}${pad('RSS MiB', 9)}x DO=0`);
-  for (const r of signed) {
-    const base = signed.find((x) => x.server === r.server.replace('DO=1', 'DO=0'))!;
-    console.log(`${pad(r.server, 22)}${pad(r.qps.toFixed(0), 10)}${pad(r.cpuUsPerQuery.toFixed(1), 10)}${pad(r.avgLatencyMs.toFixed(3), 12)}${pad(String(r.lost), 8)}${pad(r.rssMiB.toFixed(0), 9)}${(r.qps / base.qps).toFixed(2)}`);
+    const results: QueryResult[] = [];
+    const loadMs: Record<string, number> = {};
+    const zones = [{ name: ORIGIN, file: zoneFile }];
+    const ref = async (name: string, start: () => Promise<RefServer>, binary: string): Promise<void> => {
+      const t0 = Date.now();
+      const srv = await start();
+      stops.push(() => srv.stop());
+      loadMs[name] = Date.now() - t0;
+      console.log(`${name} loaded the zone file in ${loadMs[name]} ms`);
+      const pid = Number(execFileSync('pgrep', ['-f', `${binary} ${srv.config}`], { encoding: 'utf8' }).trim().split('\n')[0]);
+      results.push(dnsperf(srv.port, queries, tree(pid), name, seconds));
+      await srv.stop();
+    };
+    {
+      const t0 = Date.now();
+      const d = await startDaemon({ zones: [{ name: ORIGIN, file: zoneFile }] });
+      stops.push(() => d.stop());
+      loadMs.secondaryd = Date.now() - t0;
+      console.log(`secondaryd loaded the zone file in ${loadMs.secondaryd} ms`);
+      results.push(dnsperf(d.port, queries, [d.child.pid!], 'secondaryd', seconds));
+      await d.stop();
+    }
+    await ref('knot (1 UDP worker)', () => startKnot({ zones, startTimeoutMs: 600_000 }), 'knotd -c');
+    await ref('nsd (1 server)', () => startNsd({ zones, startTimeoutMs: 600_000 }), 'nsd -d -c');
+    {
+      const port = await freePort();
+      const b = bareResponder(port);
+      stops.push(() => b.kill());
+      await new Promise((r) => b.stdout!.once('data', r));
+      results.push(dnsperf(port, queries, [b.pid!], 'bare node responder', seconds));
+      b.kill();
+    }
+    // DNSSEC: the zone signed with NSEC3; each server without and with DO.
+    const signed: QueryResult[] = [];
+    if (opts.dnssec !== false) {
+      const t0 = Date.now();
+      const keys = await makeKeys(dir, ORIGIN);
+      const signedFile = path.join(dir, 'bench.signed');
+      writeFileSync(signedFile, await signZone(keys, text, { denial: 'nsec3', salt: 'aabbccdd', iterations: 5, out: 'bench.signed' }));
+      console.log(`signed the zone (ldns-signzone, NSEC3, 5 iterations) in ${Date.now() - t0} ms`);
+      const signedZones = [{ name: ORIGIN, file: signedFile }];
+      const d = await startDaemon({ zones: signedZones });
+      stops.push(() => d.stop());
+      signed.push(dnsperf(d.port, queries, [d.child.pid!], 'secondaryd DO=0', seconds));
+      signed.push(dnsperf(d.port, queries, [d.child.pid!], 'secondaryd DO=1', seconds, true));
+      await d.stop();
+      const k = await startKnot({ zones: signedZones, startTimeoutMs: 600_000 });
+      stops.push(() => k.stop());
+      const pid = Number(execFileSync('pgrep', ['-f', `knotd -c ${k.config}`], { encoding: 'utf8' }).trim().split('\n')[0]);
+      signed.push(dnsperf(k.port, queries, tree(pid), 'knot DO=0', seconds));
+      signed.push(dnsperf(k.port, queries, tree(pid), 'knot DO=1', seconds, true));
+      await k.stop();
+    }
+    return { records, names, seconds, loadMs, results, signed };
+  } finally {
+    for (const stop of stops.reverse()) await stop(); // idempotent; a no-op for those already stopped
+    rmSync(dir, { recursive: true, force: true });
   }
 }
-mkdirSync(path.join(import.meta.dirname, 'out'), { recursive: true });
-const file = path.join(import.meta.dirname, 'out', `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), records: RECORDS, seconds: SECONDS, cores: cpus().length, results, signed }, null, 2));
-console.log(`\nresults written to ${path.relative(process.cwd(), file)}`);
+
+export function queryTable(r: QueryBenchResult): string {
+  const knot = r.results.find((x) => x.server.startsWith('knot'))!;
+  const bare = r.results.find((x) => x.server.startsWith('bare'))!;
+  const pad = (s: string, n: number): string => s.padEnd(n);
+  const lines = [`${pad('server', 22)}${pad('qps', 10)}${pad('CPU us/q', 10)}${pad('latency ms', 12)}${pad('lost', 8)}${pad('RSS MiB', 9)}${pad('x knot', 8)}x bare`];
+  for (const x of r.results) {
+    lines.push(
+      `${pad(x.server, 22)}${pad(x.qps.toFixed(0), 10)}${pad(x.cpuUsPerQuery.toFixed(1), 10)}${pad(x.avgLatencyMs.toFixed(3), 12)}${pad(String(x.lost), 8)}${pad(x.rssMiB.toFixed(0), 9)}${pad((x.qps / knot.qps).toFixed(2), 8)}${(x.qps / bare.qps).toFixed(2)}`,
+    );
+  }
+  if (r.signed.length > 0) {
+    lines.push('', `${pad('signed zone (NSEC3)', 22)}${pad('qps', 10)}${pad('CPU us/q', 10)}${pad('latency ms', 12)}${pad('lost', 8)}${pad('RSS MiB', 9)}x DO=0`);
+    for (const x of r.signed) {
+      const base = r.signed.find((y) => y.server === x.server.replace('DO=1', 'DO=0'))!;
+      lines.push(`${pad(x.server, 22)}${pad(x.qps.toFixed(0), 10)}${pad(x.cpuUsPerQuery.toFixed(1), 10)}${pad(x.avgLatencyMs.toFixed(3), 12)}${pad(String(x.lost), 8)}${pad(x.rssMiB.toFixed(0), 9)}${(x.qps / base.qps).toFixed(2)}`);
+    }
+  }
+  return lines.join('\n');
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const args = process.argv.slice(2);
+  const opt = (name: string, def: number): number => {
+    const i = args.indexOf(`--${name}`);
+    return i >= 0 ? Number(args[i + 1]) : def;
+  };
+  const onlyAt = args.indexOf('--only');
+  const only = onlyAt >= 0 ? args[onlyAt + 1] : undefined;
+  if (only !== undefined && only !== 'queries' && only !== 'secondary') throw new Error(`--only queries|secondary, not ${only}`);
+  const started = performance.now();
+  const date = new Date().toISOString();
+  execFileSync(process.execPath, [path.join(import.meta.dirname, '..', 'test/setup/ensure-tools.mjs')], { stdio: 'inherit' });
+
+  let queries: QueryBenchResult | undefined;
+  let secondary: SecondaryBenchResult | undefined;
+  if (only !== 'secondary') {
+    queries = await benchQueries({ records: opt('records', 100_000), seconds: opt('seconds', 10), dnssec: !args.includes('--no-dnssec') });
+    console.log(`\n${queryTable(queries)}\n`);
+  }
+  if (only !== 'queries') {
+    secondary = await benchSecondary({ records: opt('xfr-records', 1_000_000), qps: opt('xfr-qps', 20_000) });
+    console.log(`\n${secondaryTable(secondary)}\n`);
+  }
+  const wallMs = performance.now() - started;
+  const file = writeResult('bench', { date, cores: cpus().length, cpu: cpus()[0]?.model, node: process.version, wallMs, queries, secondary });
+  console.log(`results written to ${path.relative(process.cwd(), file)}`);
+  console.log(`wall time ${(wallMs / 1000).toFixed(0)} s`);
+}
