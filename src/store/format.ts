@@ -174,7 +174,7 @@ function generationBytes(g: Generation): Buffer {
  * The zone copy as chunks of about `chunkSize` octets, the digest in the last one. Synchronous
  * work happens a chunk at a time, so a writer that awaits each chunk never blocks for long.
  */
-export function* encodeCopy(zone: CopySource, meta: { generation: Generation; savedAt: number }, chunkSize = 1 << 20): Generator<Buffer, { records: number }> {
+export function* encodeCopy(zone: CopySource, meta: { generation: Generation; savedAt: number }, chunkSize = 1 << 18): Generator<Buffer, { records: number }> {
   const hash = createHash('sha256');
   const w = new ChunkWriter(chunkSize);
   w.bytes(COPY_MAGIC);

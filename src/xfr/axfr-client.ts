@@ -11,6 +11,7 @@
 // has thrown, the session stays failed.
 
 import { Type } from '../wire/constants.js';
+import type { Message } from '../wire/message.js';
 import type { Zone } from '../zone/zone.js';
 import { TransferError } from './errors.js';
 import { AxfrBody, checkFirst, checkRecord, ResponseStream, soaSerial, trailing } from './stream.js';
@@ -33,6 +34,8 @@ export class AxfrSession {
   private body: AxfrBody | undefined;
   private zone: Zone | undefined;
   private failure: TransferError | undefined;
+  /** A message whose records are not all taken yet (push returned 'paused'). */
+  private current: { readonly raw: Buffer; readonly msg: Message; i: number } | undefined;
 
   constructor(private readonly opts: AxfrOptions) {
     this.stream = new ResponseStream(opts, Type.AXFR);
@@ -43,25 +46,43 @@ export class AxfrSession {
     return this.zone !== undefined;
   }
 
-  /** Feed the next response message. Throws TransferError; 'done' after the closing SOA. */
-  push(raw: Buffer): 'more' | 'done' {
+  /**
+   * Feed the next response message. Throws TransferError; 'done' after the closing SOA. Past
+   * `deadline` (performance.now() ms) it stops between records and returns 'paused': push the same
+   * message again to go on (a 64 KiB message holds about a thousand records, several ms of work that
+   * queries would otherwise wait for).
+   */
+  push(raw: Buffer): 'more' | 'done';
+  push(raw: Buffer, deadline: number): 'more' | 'done' | 'paused';
+  push(raw: Buffer, deadline = Infinity): 'more' | 'done' | 'paused' {
     if (this.failure) throw this.failure;
     try {
       if (this.zone) throw new TransferError('malformed', 'message after the end of the transfer');
-      const msg = this.stream.next(raw);
       const zone = this.opts.zone;
+      let msg: Message;
       let i = 0;
-      if (!this.body) {
-        this.body = new AxfrBody(zone, checkFirst(msg, zone));
-        i = 1;
+      if (this.current?.raw === raw) {
+        ({ msg, i } = this.current);
+      } else {
+        msg = this.stream.next(raw);
+        if (!this.body) {
+          this.body = new AxfrBody(zone, checkFirst(msg, zone));
+          i = 1;
+        }
       }
-      for (; i < msg.answer.length; i++) {
+      this.current = undefined;
+      const body = this.body!;
+      for (let n = 1; i < msg.answer.length; i++, n++) {
+        if ((n & 127) === 0 && performance.now() > deadline) {
+          this.current = { raw, msg, i };
+          return 'paused';
+        }
         const rr = msg.answer[i]!;
         checkRecord(rr, zone);
-        if (this.body.add(rr)) {
+        if (body.add(rr)) {
           trailing(i, msg);
           this.stream.finish();
-          this.zone = this.body.build();
+          this.zone = body.build();
           return 'done';
         }
       }

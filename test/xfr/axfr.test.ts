@@ -181,3 +181,21 @@ t.test('big zones: linear work, one message per push', async (t) => {
   t.equal(r.messages, msgs.length);
   t.comment(`${n} records in ${msgs.length} messages: ${ms.toFixed(0)} ms, slowest push (incl. the final build) ${worst.toFixed(0)} ms`);
 });
+
+t.test('a message is taken in slices: past the deadline push pauses, and the same message goes on', async (t) => {
+  const recs = [soa(9), ...body(), ...Array.from({ length: 1000 }, (_, i) => A(`h${i}`, `192.0.2.${i % 250}`)), soa(9)];
+  const msgs = split(ID, recs, 600);
+  const s = session();
+  let pauses = 0;
+  let last: string = 'more';
+  for (const m of msgs) {
+    // A deadline already past: each call takes 127 records at most, then pauses.
+    while ((last = s.push(m, 0)) === 'paused') pauses++;
+  }
+  t.equal(last, 'done');
+  t.ok(pauses >= 7, `paused ${pauses} times`);
+  t.same(zoneKeys(s.result().zone), recordsKeys(ORIGIN, recs.slice(0, -1)), 'the same zone as unsliced');
+  t.equal(s.result().records, recs.length);
+  const whole = session();
+  t.equal(run(whole, msgs), 'done', 'without a deadline nothing pauses');
+});
