@@ -13,6 +13,8 @@ import { ControlServer, type ControlRequest, type ControlResponse } from './net/
 import { TcpServer } from './net/tcp-server.js';
 import { UdpServer } from './net/udp-server.js';
 import { XfrClient, type TransferInfo, type ZoneSink } from './net/xfr-client.js';
+import { XfrServer } from './net/xfr-server.js';
+import { ZoneHistory } from './xfr/history.js';
 import { hostname } from 'node:os';
 import { AlertEngine } from './monitor/alerts.js';
 import { AlertNotifier } from './monitor/notifier.js';
@@ -61,6 +63,10 @@ export class Daemon implements ZoneSink {
   readonly store: ZoneStore;
   /** The storage directory is created (and cleaned of temp files) with the first secondary zone. */
   private storeOpened: Promise<unknown> | null = null;
+  /** Outbound AXFR/IXFR (allow-transfer). */
+  readonly xfrOut: XfrServer;
+  /** Per zone (lower-case name, final dot): the changesets behind the served version, for IXFR out. */
+  private readonly histories = new Map<string, ZoneHistory>();
 
   constructor(
     private config: Config,
@@ -72,6 +78,14 @@ export class Daemon implements ZoneSink {
     this.scheduler = new RefreshScheduler({ executor: this.xfr, logger: log, onChange: (zone, state, prev) => this.onRefreshChange(zone, state, prev) });
     this.keys = new Map(config.keys.map((k) => [k.name, k]));
     this.notifier = new AlertNotifier({ logger: log });
+    this.xfrOut = new XfrServer({
+      table: this.table,
+      acl: (zone) => this.config.zones.find((z) => z.name === zone)?.allowTransfer,
+      keys: () => this.keys,
+      history: (zone) => this.histories.get(zone),
+      logger: log,
+      udpPayload: config.server.udpPayload,
+    });
   }
 
   /** Load every zone, bind every listener, then start refreshing. Zones that fail to load are logged and skipped. */
@@ -101,7 +115,6 @@ export class Daemon implements ZoneSink {
   /** Settings accepted by the config that the daemon does not act on yet: say so, once per zone. */
   private warnNotImplemented(config: Config): void {
     for (const zc of config.zones) {
-      if (zc.allowTransfer.length > 0) this.log.warn({ zone: zc.name, op: 'config' }, 'allow-transfer is set, but outbound AXFR/IXFR is not implemented yet: transfer requests are refused (NOTAUTH)');
       if (zc.notify.length > 0) this.log.warn({ zone: zc.name, op: 'config' }, 'notify is set, but sending NOTIFY downstream is not implemented yet: none is sent');
     }
   }
@@ -144,10 +157,10 @@ export class Daemon implements ZoneSink {
     const server = this.config.server;
     const onError = (err: Error): void => this.log.error({ err, op: 'listen', remote: formatHostPort(address) }, 'socket error');
     const notify = (msg: Buffer, remote: string): Buffer | null => this.onNotify(msg, remote);
-    const udp = new UdpServer(address, responder, notify, onError);
+    const udp = new UdpServer(address, responder, notify, onError, this.xfrOut.handle);
     const port = await udp.listen();
     // With port 0 the kernel picks the UDP port; TCP then binds the same one.
-    const tcp = new TcpServer({ ...address, port }, responder, notify, { idleTimeoutMs: server.tcpIdleTimeout * 1000, maxConnections: server.tcpMaxConnections }, onError);
+    const tcp = new TcpServer({ ...address, port }, responder, notify, { idleTimeoutMs: server.tcpIdleTimeout * 1000, maxConnections: server.tcpMaxConnections }, onError, this.xfrOut.handle);
     await tcp.listen();
     this.listeners.set(formatHostPort(address), { udp, tcp });
     this.log.info({ op: 'listen', remote: formatHostPort({ host: address.host, port }) }, 'listening on UDP and TCP');
@@ -197,6 +210,7 @@ export class Daemon implements ZoneSink {
       return undefined;
     }
     const { zone, timers } = r;
+    this.historyOf(zc.name).record(r.changesets.length > 0 ? r.changesets : undefined);
     const { refresh, retry, expire, minimum } = soaFields(zone.soa.rdata[0]!);
     const soa = { refresh, retry, expire, minimum };
     const expireMs = clampTimers(soa, zc).expireMs;
@@ -268,6 +282,12 @@ export class Daemon implements ZoneSink {
     this.store.saveTimers(zone, { serial: s.servedSerial, lastRefreshed: s.lastRefreshed, expiresAt: s.expiresAt, primary: s.primary });
   }
 
+  private historyOf(zone: string): ZoneHistory {
+    let h = this.histories.get(zone);
+    if (h === undefined) this.histories.set(zone, (h = new ZoneHistory()));
+    return h;
+  }
+
   private removeSecondary(name: string): void {
     this.secondaries.delete(name);
     this.lastTransfers.delete(name);
@@ -287,6 +307,7 @@ export class Daemon implements ZoneSink {
     (this.transferDurations[info.kind] ??= new Histogram()).observe(info.durationMs / 1000);
     this.lastTransfers.set(zc.name, { kind: info.kind, at: new Date().toISOString(), primary: info.primary, durationMs: info.durationMs, bytes: info.bytes, records: info.records });
     this.table.publish(snapshot);
+    this.historyOf(zc.name).record(info.kind === 'IXFR' ? info.changesets : undefined);
     this.store.saveZone(zc.name, snapshot, info.kind === 'IXFR' ? info.changesets : undefined);
     this.log.info(
       { zone: zc.name, op: 'transfer', kind: info.kind, remote: info.primary, serial: info.serial, records: info.records, bytes: info.bytes, durationMs: info.durationMs, ...(info.fallback ? { fallback: info.fallback } : {}) },
@@ -411,6 +432,7 @@ export class Daemon implements ZoneSink {
     const names = new Set(next.zones.map((z) => z.name));
     for (const name of [...this.secondaries.keys()]) if (!names.has(name)) this.removeSecondary(name);
     for (const zc of this.config.zones) if (!names.has(zc.name)) this.alerts.forget(zc.name);
+    for (const name of [...this.histories.keys()]) if (!names.has(name)) this.histories.delete(name);
     this.config = next;
     this.warnNotImplemented(next);
     this.keys = new Map(next.keys.map((k) => [k.name, k]));

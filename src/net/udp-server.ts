@@ -3,6 +3,8 @@
 import dgram from 'node:dgram';
 import type { Responder } from '../answer/responder.js';
 import type { HostPort as ListenAddress } from '../config/address.js';
+import { Type } from '../wire/constants.js';
+import { transferType, type TransferHandler } from './xfr-server.js';
 
 /** Answers a NOTIFY (opcode 4) from `remote` (an IP address), or returns null to send nothing. */
 export type NotifyHandler = (msg: Buffer, remote: string) => Buffer | null;
@@ -20,6 +22,7 @@ export class UdpServer {
     private readonly responder: Responder,
     private readonly notify: NotifyHandler,
     private readonly onError: (err: Error) => void,
+    private readonly transfer?: TransferHandler,
   ) {}
 
   /** Bind; resolves with the bound port (useful when the configured port is 0). */
@@ -32,6 +35,12 @@ export class UdpServer {
       if (isNotify(msg)) {
         const reply = notify(msg, rinfo.address);
         if (reply !== null) socket.send(reply, rinfo.port, rinfo.address);
+        return;
+      }
+      // IXFR over UDP is the transfer code's (the SOA, RFC 1995 2); AXFR stays the Responder's NOTIMP.
+      if (this.transfer !== undefined && transferType(msg) === Type.IXFR) {
+        const reply = this.transfer(msg, rinfo.address, false);
+        if (Buffer.isBuffer(reply)) socket.send(reply, rinfo.port, rinfo.address);
         return;
       }
       const out = responder.answer(msg, msg.length, false);
