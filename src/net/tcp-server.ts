@@ -10,8 +10,8 @@ import net from 'node:net';
 import type { Responder } from '../answer/responder.js';
 import { TcpFramer } from '../wire/tcp-framer.js';
 import type { HostPort as ListenAddress } from '../config/address.js';
-import { isNotify, type NotifyHandler } from './udp-server.js';
-import { transferType, type TransferHandler } from './xfr-server.js';
+import { isNotify, type NotifyHandler, type ServerHooks } from './udp-server.js';
+import { transferType } from './xfr-server.js';
 
 export interface TcpServerOptions {
   /** Close a connection idle this long (RFC 7766 6.2.3). */
@@ -29,7 +29,7 @@ export class TcpServer {
     private readonly notify: NotifyHandler,
     private readonly options: TcpServerOptions,
     private readonly onError: (err: Error) => void,
-    private readonly transfer?: TransferHandler,
+    private readonly hooks: ServerHooks = {},
   ) {}
 
   listen(): Promise<number> {
@@ -67,8 +67,9 @@ export class TcpServer {
     const pump = (): void => {
       while (!streaming && !closed && queue.length > 0) {
         const msg = queue.shift()!;
-        if (this.transfer !== undefined && transferType(msg) !== 0) {
-          const reply = this.transfer(msg, remote, true);
+        const { transfer, tsigAnswer } = this.hooks;
+        if (transfer !== undefined && transferType(msg) !== 0) {
+          const reply = transfer(msg, remote, true);
           if (reply === null) continue;
           if (Buffer.isBuffer(reply)) {
             send(reply);
@@ -81,8 +82,15 @@ export class TcpServer {
           });
           return;
         }
-        const out = isNotify(msg) ? this.notify(msg, remote) : this.responder.answer(msg, msg.length, true);
-        if (out !== null) send(out);
+        if (isNotify(msg)) {
+          const out = this.notify(msg, remote);
+          if (out !== null) send(out);
+          continue;
+        }
+        let out = this.responder.answer(msg, msg.length, true);
+        if (out === null) continue;
+        if (tsigAnswer !== undefined && this.responder.query.tsigOffset >= 0) out = tsigAnswer(msg, out, this.responder.query.questionEnd);
+        send(out);
       }
     };
     socket.on('data', (chunk) => {

@@ -4,6 +4,7 @@ import dgram from 'node:dgram';
 import type { Responder } from '../answer/responder.js';
 import type { HostPort as ListenAddress } from '../config/address.js';
 import { Type } from '../wire/constants.js';
+import type { TsigAnswer } from './tsig-answer.js';
 import { transferType, type TransferHandler } from './xfr-server.js';
 
 /** Answers a NOTIFY (opcode 4) from `remote` (an IP address), or returns null to send nothing. */
@@ -14,6 +15,12 @@ export function isNotify(msg: Buffer): boolean {
   return msg.length >= 12 && ((msg[2]! >> 3) & 0xf) === 4 && (msg[2]! & 0x80) === 0;
 }
 
+/** What the daemon adds to plain query answering: transfers out, and TSIG on signed queries. */
+export interface ServerHooks {
+  transfer?: TransferHandler;
+  tsigAnswer?: TsigAnswer;
+}
+
 export class UdpServer {
   private socket: dgram.Socket | null = null;
 
@@ -22,7 +29,7 @@ export class UdpServer {
     private readonly responder: Responder,
     private readonly notify: NotifyHandler,
     private readonly onError: (err: Error) => void,
-    private readonly transfer?: TransferHandler,
+    private readonly hooks: ServerHooks = {},
   ) {}
 
   /** Bind; resolves with the bound port (useful when the configured port is 0). */
@@ -38,13 +45,15 @@ export class UdpServer {
         return;
       }
       // IXFR over UDP is the transfer code's (the SOA, RFC 1995 2); AXFR stays the Responder's NOTIMP.
-      if (this.transfer !== undefined && transferType(msg) === Type.IXFR) {
-        const reply = this.transfer(msg, rinfo.address, false);
+      const { transfer, tsigAnswer } = this.hooks;
+      if (transfer !== undefined && transferType(msg) === Type.IXFR) {
+        const reply = transfer(msg, rinfo.address, false);
         if (Buffer.isBuffer(reply)) socket.send(reply, rinfo.port, rinfo.address);
         return;
       }
-      const out = responder.answer(msg, msg.length, false);
+      let out = responder.answer(msg, msg.length, false);
       if (out === null) return;
+      if (tsigAnswer !== undefined && responder.query.tsigOffset >= 0) out = tsigAnswer(msg, out, responder.query.questionEnd);
       socket.send(out, rinfo.port, rinfo.address);
     });
     return new Promise((resolve, reject) => {

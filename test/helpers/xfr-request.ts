@@ -23,6 +23,8 @@ export interface XfrRequest {
   timeoutMs?: number;
   /** Sign at this time (Unix seconds) instead of now. */
   signedAt?: number;
+  /** TCP: connect from this local address (e.g. 127.0.0.2, to test address ACLs). */
+  localAddress?: string;
 }
 
 export interface XfrResult {
@@ -104,7 +106,7 @@ export async function xfr(ep: Endpoint, r: XfrRequest): Promise<XfrResult> {
     const raw: Buffer[] = [];
     const records: ResourceRecord[] = [];
     const framer = new TcpFramer();
-    const sock = net.connect({ host: ep.host, port: ep.port });
+    const sock = net.connect({ host: ep.host, port: ep.port, ...(r.localAddress ? { localAddress: r.localAddress } : {}) });
     let done = false;
     const finish = (err?: Error): void => {
       if (done) return;
