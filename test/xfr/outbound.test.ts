@@ -3,9 +3,13 @@
 // without the key, compared with what the Knot primary answers; a 100k-record AXFR while queries go on.
 
 import { execFileSync, spawn } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import net from 'node:net';
 import t from 'tap';
 import { Type } from '../../src/wire/constants.js';
+import { decodeMessage } from '../../src/wire/message.js';
 import { nameFromText, nameToText } from '../../src/wire/name.js';
 import { canonicalRdata } from '../../src/wire/rdata.js';
 import type { ResourceRecord } from '../../src/wire/record.js';
@@ -13,13 +17,13 @@ import { decodeTsigRdata } from '../../src/wire/tsig.js';
 import { IxfrSession } from '../../src/xfr/ixfr-client.js';
 import { buildZone } from '../../src/zone/zone.js';
 import { parseMessage } from '../helpers/compare.js';
-import { queryUdp, TRANSPORTS } from '../helpers/dnsclient.js';
+import { buildQuery, frameTcp, queryUdp, TcpFramer, TRANSPORTS } from '../helpers/dnsclient.js';
 import { formatMismatches, runDifferential } from '../helpers/differential.js';
 import { startKnotPrimary } from '../helpers/knot-primary.js';
 import { startKnotSecondary } from '../helpers/knot-secondary.js';
 import { freePort } from '../helpers/ports.js';
 import { startDaemon, type RunningDaemon } from '../helpers/secondaryd.js';
-import { xfr, type XfrResult } from '../helpers/xfr-request.js';
+import { buildXfrRequest, xfr, type XfrResult } from '../helpers/xfr-request.js';
 import { generateZone } from '../helpers/zonegen.js';
 
 const KEY = { name: 'xfr-key', algorithm: 'hmac-sha256', secret: Buffer.from('a secret shared along the chain').toString('base64') };
@@ -258,5 +262,82 @@ t.test('a 100k-record zone goes out by AXFR while UDP queries keep being answere
   t.equal(r.records.length, n + 4);
   t.equal(new Set(r.records.map((x) => nameToText(x.owner))).size, n + 2, 'every name once (the apex aside)');
   t.comment(`${r.messages.length} messages, largest ${Math.max(...r.raw.map((b) => b.length))} octets`);
+
+  // A client that does not read for a while (loopback buffers may take the whole zone: the bound on
+  // what is produced ahead of the reader is tested in test/net/tcp-transfer.test.ts): others keep
+  // being answered, and a query pipelined behind the AXFR on the same connection is answered after
+  // the transfer's last message.
+  const sock = net.connect({ host: ep.host, port: ep.port });
+  await new Promise<void>((r) => sock.once('connect', () => r()));
+  sock.pause();
+  const axfrReq = buildXfrRequest({ zone: 'big.test', type: 'AXFR', id: 1 }).msg;
+  const soaReq = buildQuery({ name: 'big.test', type: Type.SOA }, { id: 2 });
+  sock.write(Buffer.concat([frameTcp(axfrReq), frameTcp(soaReq)]));
+  let stalled = 0;
+  for (let i = 0; i < 50; i++) {
+    const r = parseMessage(await queryUdp(ep, { name: `h${i}.big.test`, type: 1 }, {}, 2000));
+    if (r.rcode === 0) stalled++;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  t.equal(stalled, 50, 'queries answered while the transfer waits for a reader');
+  const framer = new TcpFramer();
+  const ids: number[] = [];
+  let records = 0;
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`stalled after ${ids.length} messages`)), 60_000);
+    sock.on('data', (chunk: Buffer) => {
+      for (const m of framer.push(chunk)) {
+        const msg = decodeMessage(m);
+        ids.push(msg.id);
+        if (msg.id === 1) records += msg.answer.length;
+        if (msg.id === 2) {
+          clearTimeout(timer);
+          resolve();
+        }
+      }
+    });
+    sock.resume();
+  });
+  sock.destroy();
+  t.equal(records, n + 4, 'the slow reader got the whole zone');
+  t.equal(ids.at(-1), 2, 'the pipelined query is answered after the transfer');
+  t.ok(ids.slice(0, -1).every((id) => id === 1), 'and not in the middle of it');
+  await waitFor(() => (d.output().match(/"msg":"transfer done"/g) ?? []).length >= 3);
+  const done = d.output().split('\n').filter((l) => l.includes('"msg":"transfer done"')).map((l) => JSON.parse(l) as { durationMs: number });
+  t.comment(`transfer durations (ms): ${done.map((x) => x.durationMs).join(', ')}`);
   t.ok(await waitFor(() => /"msg":"transfer done"/.test(d.output())), 'the transfer is logged');
+});
+
+t.test('the IXFR history survives a restart (read back from the journal)', async (t) => {
+  const gen = generateZone({ origin: 'example.net.', seed: 7, names: 40 });
+  const zone = gen.origin;
+  const ourPort = await freePort();
+  const knot = await startKnotPrimary({ [zone]: withSerial(gen.text, 50) }, { key: KEY, notify: [`127.0.0.1:${ourPort}`] });
+  t.teardown(() => knot.stop());
+  const dir = await mkdtemp(path.join(tmpdir(), 'secondaryd-outbound-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const config = daemonConfig(zone, knot.port, '    allow-transfer: ["127.0.0.1"]\n');
+  let d = await startDaemon({ port: ourPort, dir, zones: [], configText: config });
+  await waitSerial({ host: d.host, port: d.port }, zone, 50);
+  await writeFile(knot.file(zone), withSerial(gen.text, 51) + 'added 300 IN A 192.0.2.51\n');
+  await knot.reload(zone, 51);
+  await waitSerial({ host: d.host, port: d.port }, zone, 51);
+  await writeFile(knot.file(zone), withSerial(gen.text, 52) + 'added 300 IN A 192.0.2.52\n');
+  await knot.reload(zone, 52);
+  await waitSerial({ host: d.host, port: d.port }, zone, 52);
+  t.match(d.output(), /"kind":"IXFR","remote":"[^"]+","serial":52/, 'both changes came by IXFR');
+  t.equal(await d.stop(), 0);
+  d = await startDaemon({ port: ourPort, dir, zones: [], configText: config });
+  t.teardown(() => d.stop());
+  const ep = { host: d.host, port: d.port };
+  await waitSerial(ep, zone, 52);
+  const inc = await xfr(ep, { zone, type: 'IXFR', serial: 50 });
+  t.equal(inc.rcode, 0);
+  t.same(
+    inc.records.filter((r) => r.type === Type.SOA).map(serialOf),
+    [52, 50, 51, 51, 52, 52],
+    'after the restart, IXFR from 50: two changesets, from the journal',
+  );
+  const added = inc.records.filter((r) => r.type === Type.A && nameToText(r.owner).startsWith('added'));
+  t.same(added.map((r) => [...r.rdata].join('.')), ['192.0.2.51', '192.0.2.51', '192.0.2.52'], 'added, removed, added');
 });
