@@ -13,6 +13,9 @@ import type { HostPort as ListenAddress } from '../config/address.js';
 import { isNotify, type NotifyHandler, type ServerHooks } from './udp-server.js';
 import { transferType } from './xfr-server.js';
 
+/** Requests held per connection while a transfer is being written, before we stop reading. */
+const MAX_QUEUED = 64;
+
 export interface TcpServerOptions {
   /** Close a connection idle this long (RFC 7766 6.2.3). */
   idleTimeoutMs: number;
@@ -78,6 +81,7 @@ export class TcpServer {
           streaming = true;
           void this.stream(socket, reply, send, () => closed).finally(() => {
             streaming = false;
+            if (socket.isPaused()) socket.resume();
             pump();
           });
           return;
@@ -100,6 +104,8 @@ export class TcpServer {
         socket.destroy(); // a broken stream cannot be resynchronised
         return;
       }
+      // Requests pipelined behind a transfer wait in memory: past a few, stop reading (TCP pushes back).
+      if (streaming && queue.length >= MAX_QUEUED) socket.pause();
       pump();
     });
     socket.on('error', () => socket.destroy());
