@@ -105,7 +105,7 @@ export class XfrServer {
     q.name.copy(qbytes, 0);
     qbytes.writeUInt16BE(q.type, q.name.length);
     qbytes.writeUInt16BE(q.class, q.name.length + 2);
-    const header: ResponseHeader = { id: msg.id, rd: (msg.flags & 0x0100) !== 0, question: qbytes, ednsPayload: msg.edns ? (this.d.udpPayload ?? 1232) : undefined };
+    const header: ResponseHeader = { id: msg.id, rd: (msg.flags & 0x0100) !== 0, question: qbytes, ednsPayload: msg.edns ? (this.d.udpPayload ?? 1232) : undefined, ednsDo: msg.edns?.do };
     const now = this.d.now?.() ?? Math.floor(Date.now() / 1000);
     const fields = { zone: zoneName, op: 'transfer-out', kind, remote, transport: tcp ? 'tcp' : 'udp' };
     const refuse = (rcode: number, reason: string, sign: (b: Buffer) => Buffer = (b) => b): Buffer => {

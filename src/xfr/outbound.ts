@@ -32,6 +32,18 @@ export interface ResponseHeader {
   question: Buffer;
   /** Add an OPT record with this UDP payload size (the request had EDNS); undefined: none. */
   ednsPayload?: number | undefined;
+  /** DO bit of the request's OPT, echoed (RFC 3225). */
+  ednsDo?: boolean | undefined;
+}
+
+/** Write an OPT record (RFC 6891 6.1.2, no options) at `n`; returns the offset after it. */
+function writeOpt(buf: Buffer, n: number, header: ResponseHeader): number {
+  buf[n] = 0;
+  buf.writeUInt16BE(Type.OPT, n + 1);
+  buf.writeUInt16BE(header.ednsPayload!, n + 3);
+  buf.writeUInt32BE(header.ednsDo ? 0x8000 : 0, n + 5);
+  buf.writeUInt16BE(0, n + 9);
+  return n + 11;
 }
 
 export interface PackOptions {
@@ -121,12 +133,7 @@ export function* packMessages(records: Iterable<ResourceRecord>, header: Respons
     buf.writeUInt16BE(count, 6);
     let n = o;
     if (header.ednsPayload !== undefined) {
-      buf[n] = 0;
-      buf.writeUInt16BE(Type.OPT, n + 1);
-      buf.writeUInt16BE(header.ednsPayload, n + 3);
-      buf.writeUInt32BE(0, n + 5);
-      buf.writeUInt16BE(0, n + 9);
-      n += 11;
+      n = writeOpt(buf, n, header);
       buf.writeUInt16BE(1, 10);
     }
     return Buffer.from(buf.subarray(0, n));
@@ -162,12 +169,17 @@ export function* packMessages(records: Iterable<ResourceRecord>, header: Respons
   if (count > 0) yield end();
 }
 
-/** One message with no records: the header, the question, the rcode (errors, refusals). */
+/** One message with no records: the header, the question, the rcode, OPT when asked (refusals, as Knot). */
 export function bareResponse(header: ResponseHeader, rcode: number, opcode = 0): Buffer {
-  const b = Buffer.alloc(HEADER + header.question.length);
+  const opt = header.ednsPayload !== undefined;
+  const b = Buffer.alloc(HEADER + header.question.length + (opt ? 11 : 0));
   b.writeUInt16BE(header.id, 0);
   b.writeUInt16BE(Flag.QR | (opcode << 11) | (header.rd ? Flag.RD : 0) | (rcode & 0xf), 2);
   b.writeUInt16BE(header.question.length > 0 ? 1 : 0, 4);
   header.question.copy(b, HEADER);
+  if (opt) {
+    writeOpt(b, HEADER + header.question.length, header);
+    b.writeUInt16BE(1, 10);
+  }
   return b;
 }
