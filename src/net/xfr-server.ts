@@ -208,7 +208,7 @@ export class XfrServer {
       bump(this.counts, `${kind}:${done ? 'ok' : 'aborted'}`);
       const log = { ...fields, records: count, messages, bytes, durationMs: Math.round(performance.now() - started) };
       if (done) this.d.logger.info(log, 'transfer done');
-      else this.d.logger.warn(log, 'transfer aborted (connection closed)');
+      else this.d.logger.warn(log, 'transfer aborted (connection closed or server stopping)');
     }
   }
 }
