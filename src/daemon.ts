@@ -13,6 +13,11 @@ import { ControlServer, type ControlRequest, type ControlResponse } from './net/
 import { TcpServer } from './net/tcp-server.js';
 import { UdpServer } from './net/udp-server.js';
 import { XfrClient, type TransferInfo, type ZoneSink } from './net/xfr-client.js';
+import { XfrServer } from './net/xfr-server.js';
+import { tsigAnswerer } from './net/tsig-answer.js';
+import { NotifySender } from './net/notify-sender.js';
+import { soaRecord } from './xfr/outbound.js';
+import { ZoneHistory } from './xfr/history.js';
 import { hostname } from 'node:os';
 import { AlertEngine } from './monitor/alerts.js';
 import { AlertNotifier } from './monitor/notifier.js';
@@ -61,6 +66,14 @@ export class Daemon implements ZoneSink {
   readonly store: ZoneStore;
   /** The storage directory is created (and cleaned of temp files) with the first secondary zone. */
   private storeOpened: Promise<unknown> | null = null;
+  /** Outbound AXFR/IXFR (allow-transfer). */
+  readonly xfrOut: XfrServer;
+  /** Signs answers to TSIG-signed queries (a downstream secondary's SOA checks). */
+  private readonly tsigAnswer = tsigAnswerer(() => this.keys);
+  /** Outbound NOTIFY (notify), after each new version. */
+  readonly notifyOut: NotifySender;
+  /** Per zone (lower-case name, final dot): the changesets behind the served version, for IXFR out. */
+  private readonly histories = new Map<string, ZoneHistory>();
 
   constructor(
     private config: Config,
@@ -72,11 +85,19 @@ export class Daemon implements ZoneSink {
     this.scheduler = new RefreshScheduler({ executor: this.xfr, logger: log, onChange: (zone, state, prev) => this.onRefreshChange(zone, state, prev) });
     this.keys = new Map(config.keys.map((k) => [k.name, k]));
     this.notifier = new AlertNotifier({ logger: log });
+    this.xfrOut = new XfrServer({
+      table: this.table,
+      acl: (zone) => this.config.zones.find((z) => z.name === zone)?.allowTransfer,
+      keys: () => this.keys,
+      history: (zone) => this.histories.get(zone),
+      logger: log,
+      udpPayload: config.server.udpPayload,
+    });
+    this.notifyOut = new NotifySender({ keys: () => this.keys, logger: log });
   }
 
   /** Load every zone, bind every listener, then start refreshing. Zones that fail to load are logged and skipped. */
   async start(): Promise<void> {
-    this.warnNotImplemented(this.config);
     await this.loadZones(this.config);
     // Secondaries from storage, before any listener and any primary: served from the first query.
     const loaded = new Map<string, LoadedZone | undefined>();
@@ -96,14 +117,6 @@ export class Daemon implements ZoneSink {
     this.alertTimer = setInterval(() => this.checkAlerts(), 1000).unref();
     this.log.info({ op: 'start', zones: this.config.zones.length }, 'serving');
     notifyReady(`serving ${this.config.zones.length} zones`, (err) => this.log.warn({ op: 'start', err }, 'cannot tell systemd we are ready'));
-  }
-
-  /** Settings accepted by the config that the daemon does not act on yet: say so, once per zone. */
-  private warnNotImplemented(config: Config): void {
-    for (const zc of config.zones) {
-      if (zc.allowTransfer.length > 0) this.log.warn({ zone: zc.name, op: 'config' }, 'allow-transfer is set, but outbound AXFR/IXFR is not implemented yet: transfer requests are refused (NOTAUTH)');
-      if (zc.notify.length > 0) this.log.warn({ zone: zc.name, op: 'config' }, 'notify is set, but sending NOTIFY downstream is not implemented yet: none is sent');
-    }
   }
 
   /** Reload when the config file changes on disk (editors write in bursts: debounced). */
@@ -144,10 +157,11 @@ export class Daemon implements ZoneSink {
     const server = this.config.server;
     const onError = (err: Error): void => this.log.error({ err, op: 'listen', remote: formatHostPort(address) }, 'socket error');
     const notify = (msg: Buffer, remote: string): Buffer | null => this.onNotify(msg, remote);
-    const udp = new UdpServer(address, responder, notify, onError);
+    const hooks = { transfer: this.xfrOut.handle, tsigAnswer: this.tsigAnswer };
+    const udp = new UdpServer(address, responder, notify, onError, hooks);
     const port = await udp.listen();
     // With port 0 the kernel picks the UDP port; TCP then binds the same one.
-    const tcp = new TcpServer({ ...address, port }, responder, notify, { idleTimeoutMs: server.tcpIdleTimeout * 1000, maxConnections: server.tcpMaxConnections }, onError);
+    const tcp = new TcpServer({ ...address, port }, responder, notify, { idleTimeoutMs: server.tcpIdleTimeout * 1000, maxConnections: server.tcpMaxConnections }, onError, hooks);
     await tcp.listen();
     this.listeners.set(formatHostPort(address), { udp, tcp });
     this.log.info({ op: 'listen', remote: formatHostPort({ host: address.host, port }) }, 'listening on UDP and TCP');
@@ -161,7 +175,12 @@ export class Daemon implements ZoneSink {
       const log = this.log.child({ zone: zc.name });
       try {
         const zone = await loadZoneFile(zc.name, zc.file);
+        const before = this.table.served(tableKey(zc));
         this.table.publish(zone);
+        if (before?.serial !== zone.serial) {
+          this.historyOf(zc.name).record(undefined); // a file gives no differences: AXFR form below it
+          this.sendNotify(zc, zone);
+        }
         log.info({ op: 'load', serial: zone.serial, records: zone.records, durationMs: Date.now() - started }, 'zone loaded');
       } catch (err) {
         log.error({ op: 'load', err }, 'zone not loaded');
@@ -197,6 +216,7 @@ export class Daemon implements ZoneSink {
       return undefined;
     }
     const { zone, timers } = r;
+    this.historyOf(zc.name).record(r.changesets.length > 0 ? r.changesets : undefined);
     const { refresh, retry, expire, minimum } = soaFields(zone.soa.rdata[0]!);
     const soa = { refresh, retry, expire, minimum };
     const expireMs = clampTimers(soa, zc).expireMs;
@@ -240,6 +260,8 @@ export class Daemon implements ZoneSink {
       transferBytes: { ...this.transferBytes },
       transferDurations: { ...this.transferDurations },
       notifies: { ...this.notifyCounts },
+      transfersOut: { ...this.xfrOut.counts },
+      notifiesSent: { ...this.notifyOut.counts },
       alerts: { ...this.alertCounts },
       deliveries: this.notifier.stats(),
     };
@@ -268,6 +290,17 @@ export class Daemon implements ZoneSink {
     this.store.saveTimers(zone, { serial: s.servedSerial, lastRefreshed: s.lastRefreshed, expiresAt: s.expiresAt, primary: s.primary });
   }
 
+  /** RFC 1996: tell the zone's `notify` targets about the version just published. */
+  private sendNotify(zc: ZoneConfig, zone: Zone): void {
+    if (zc.notify.length > 0 && !this.stopping) this.notifyOut.notify(zone.origin, zc.name, soaRecord(zone), zc.notify);
+  }
+
+  private historyOf(zone: string): ZoneHistory {
+    let h = this.histories.get(zone);
+    if (h === undefined) this.histories.set(zone, (h = new ZoneHistory()));
+    return h;
+  }
+
   private removeSecondary(name: string): void {
     this.secondaries.delete(name);
     this.scheduler.removeZone(name);
@@ -286,6 +319,8 @@ export class Daemon implements ZoneSink {
     (this.transferDurations[info.kind] ??= new Histogram()).observe(info.durationMs / 1000);
     this.lastTransfers.set(zc.name, { kind: info.kind, at: new Date().toISOString(), primary: info.primary, durationMs: info.durationMs, bytes: info.bytes, records: info.records });
     this.table.publish(snapshot);
+    this.historyOf(zc.name).record(info.kind === 'IXFR' ? info.changesets : undefined);
+    this.sendNotify(zc, snapshot);
     this.store.saveZone(zc.name, snapshot, info.kind === 'IXFR' ? info.changesets : undefined);
     this.log.info(
       { zone: zc.name, op: 'transfer', kind: info.kind, remote: info.primary, serial: info.serial, records: info.records, bytes: info.bytes, durationMs: info.durationMs, ...(info.fallback ? { fallback: info.fallback } : {}) },
@@ -414,8 +449,8 @@ export class Daemon implements ZoneSink {
       this.alerts.forget(zc.name);
       this.lastTransfers.delete(zc.name);
     }
+    for (const name of [...this.histories.keys()]) if (!names.has(name)) this.histories.delete(name);
     this.config = next;
-    this.warnNotImplemented(next);
     this.keys = new Map(next.keys.map((k) => [k.name, k]));
     this.xfr.setConfig(next);
     this.log.level = next.log.level;
@@ -453,6 +488,7 @@ export class Daemon implements ZoneSink {
     if (this.stopping) return;
     this.stopping = true;
     if (this.alertTimer !== null) clearInterval(this.alertTimer);
+    this.notifyOut.close();
     const listeners = [...this.listeners.values()];
     this.listeners.clear();
     await Promise.all([this.watcher?.close(), this.monitor?.close(), this.scheduler.stop(), this.control?.close(), ...listeners.flatMap((l) => [l.udp.close(), l.tcp.close()])]);

@@ -226,8 +226,9 @@ export class Responder {
     } else if (q.qtype === 0) {
       rcode = Rcode.NOTIMP;
     } else if (q.qtype === Type.AXFR || q.qtype === Type.IXFR) {
-      // Transfers are served by the transfer code; one that reaches us is not allowed (NOTAUTH, as
-      // Knot answers). AXFR over UDP is not a thing at all (RFC 5936 4.2; Knot: NOTIMP).
+      // Transfers are served by the transfer code (net/xfr-server.ts) where the server has it; one
+      // that reaches us is not allowed (NOTAUTH, as Knot answers). AXFR over UDP is not a thing at
+      // all (RFC 5936 4.2; Knot: NOTIMP, unsigned even for a signed request).
       rcode = !tcp && q.qtype === Type.AXFR ? Rcode.NOTIMP : Rcode.NOTAUTH;
     } else {
       const zone =

@@ -44,6 +44,9 @@ export interface ServerCounters {
   transferBytes: Record<string, number>;
   transferDurations: Record<string, Histogram>;
   notifies: Record<string, number>;
+  /** Outbound transfers by "KIND:result" (ok, refused, aborted, udp-soa ...) and NOTIFYs sent by result. */
+  transfersOut: Record<string, number>;
+  notifiesSent: Record<string, number>;
   /** Alerts raised, by event, and their deliveries by "target:result" (webhook:ok, command:failed ...). */
   alerts: Record<string, number>;
   deliveries: Record<string, number>;
@@ -133,6 +136,8 @@ export function renderMetrics(zones: ZoneStatus[], c: ServerCounters, now: numbe
   }
   family('secondaryd_transfer_duration_seconds', 'histogram', 'Successful inbound transfers, start to serving, by kind.', hist);
   family('secondaryd_notifies_total', 'counter', 'NOTIFY messages received, by result.', split(c.notifies, 'result'));
+  family('secondaryd_transfers_out_total', 'counter', 'Outbound AXFR/IXFR requests by kind and result.', split(c.transfersOut, 'kind', 'result'));
+  family('secondaryd_notifies_sent_total', 'counter', 'NOTIFY messages sent downstream, by result (ok, refused, timeout, tsig, error).', split(c.notifiesSent, 'result'));
   family('secondaryd_alerts_total', 'counter', 'Alerts raised, by event (reminders included).', split(c.alerts, 'event'));
   family('secondaryd_alert_deliveries_total', 'counter', 'Alert deliveries by target (webhook, command) and result.', split(c.deliveries, 'target', 'result'));
   return out.join('\n') + '\n';

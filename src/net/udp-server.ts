@@ -3,6 +3,9 @@
 import dgram from 'node:dgram';
 import type { Responder } from '../answer/responder.js';
 import type { HostPort as ListenAddress } from '../config/address.js';
+import { Type } from '../wire/constants.js';
+import type { TsigAnswer } from './tsig-answer.js';
+import { transferType, type TransferHandler } from './xfr-server.js';
 
 /** Answers a NOTIFY (opcode 4) from `remote` (an IP address), or returns null to send nothing. */
 export type NotifyHandler = (msg: Buffer, remote: string) => Buffer | null;
@@ -10,6 +13,12 @@ export type NotifyHandler = (msg: Buffer, remote: string) => Buffer | null;
 /** Opcode of a message from its header, without parsing it. */
 export function isNotify(msg: Buffer): boolean {
   return msg.length >= 12 && ((msg[2]! >> 3) & 0xf) === 4 && (msg[2]! & 0x80) === 0;
+}
+
+/** What the daemon adds to plain query answering: transfers out, and TSIG on signed queries. */
+export interface ServerHooks {
+  transfer?: TransferHandler;
+  tsigAnswer?: TsigAnswer;
 }
 
 export class UdpServer {
@@ -20,6 +29,7 @@ export class UdpServer {
     private readonly responder: Responder,
     private readonly notify: NotifyHandler,
     private readonly onError: (err: Error) => void,
+    private readonly hooks: ServerHooks = {},
   ) {}
 
   /** Bind; resolves with the bound port (useful when the configured port is 0). */
@@ -34,8 +44,16 @@ export class UdpServer {
         if (reply !== null) socket.send(reply, rinfo.port, rinfo.address);
         return;
       }
-      const out = responder.answer(msg, msg.length, false);
+      // IXFR over UDP is the transfer code's (the SOA, RFC 1995 2); AXFR stays the Responder's NOTIMP.
+      const { transfer, tsigAnswer } = this.hooks;
+      if (transfer !== undefined && transferType(msg) === Type.IXFR) {
+        const reply = transfer(msg, rinfo.address, false);
+        if (Buffer.isBuffer(reply)) socket.send(reply, rinfo.port, rinfo.address);
+        return;
+      }
+      let out = responder.answer(msg, msg.length, false);
       if (out === null) return;
+      if (tsigAnswer !== undefined && responder.query.tsigOffset >= 0) out = tsigAnswer(msg, out, responder.query.questionEnd);
       socket.send(out, rinfo.port, rinfo.address);
     });
     return new Promise((resolve, reject) => {

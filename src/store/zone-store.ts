@@ -85,6 +85,8 @@ export type LoadResult =
       readonly dataSavedAt: number;
       readonly copySerial: number;
       readonly journalApplied: number;
+      /** The journal's changesets applied on the copy (oldest first): the history outbound IXFR serves. */
+      readonly changesets: readonly Changeset[];
       /** Octets read (copy and journal). */
       readonly bytes: number;
       /** What was found and set aside: a torn journal tail, a stale journal, damaged timers. */
@@ -247,6 +249,7 @@ export class ZoneStore {
     let journalEntries = 0;
     let journalDirty = false;
     let applied = 0;
+    let history: Changeset[] = [];
     let bytes = copyBuf.length;
     try {
       const jbuf = await readIfExists(this.fs, path(files.journal), 'read-journal');
@@ -264,6 +267,7 @@ export class ZoneStore {
           const { zone: replayed, count } = replay(zone, j.entries.map((e) => e.changeset), notes);
           zone = replayed;
           applied = count;
+          history = j.entries.slice(0, count).map((e) => e.changeset);
           if (count > 0) {
             journalBytes = j.entries[count - 1]!.end;
             dataSavedAt = j.entries[count - 1]!.savedAt;
@@ -295,7 +299,7 @@ export class ZoneStore {
     f.journalEntries = journalEntries;
     f.journalDirty = journalDirty;
     f.timersOnDisk = timers;
-    return { status: 'loaded', zone, timers, dataSavedAt, copySerial, journalApplied: applied, bytes, notes };
+    return { status: 'loaded', zone, timers, dataSavedAt, copySerial, journalApplied: applied, changesets: history, bytes, notes };
   }
 
   /**

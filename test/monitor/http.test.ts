@@ -1,7 +1,7 @@
 // The HTTP endpoint: /metrics in Prometheus text format, /healthz naming the zones in trouble, /status.
 
 import t from 'tap';
-import { queryUdp } from '../helpers/dnsclient.js';
+import { queryTcp, queryUdp } from '../helpers/dnsclient.js';
 import { freePort } from '../helpers/ports.js';
 import { runCli, startDaemon } from '../helpers/secondaryd.js';
 
@@ -18,6 +18,9 @@ t.test('/metrics, /healthz and /status of a daemon with a healthy and a failing 
   t.teardown(() => d.stop());
   const base = `http://127.0.0.1:${httpPort}`;
   for (let i = 0; i < 3; i++) await queryUdp({ host: d.host, port: d.port }, { name: 'ns.ok.test', type: 1 });
+  // An AXFR nobody is allowed (no allow-transfer): refused, and counted.
+  const refused = await queryTcp({ host: d.host, port: d.port }, { name: 'ok.test', type: 252 });
+  t.equal(refused[3]! & 0xf, 9, 'NOTAUTH');
   // Wait until the failing zone counts as failing (alerts.failing-after: 2 attempts in a row).
   const deadline = Date.now() + 15000;
   while (!/"event":"failing"/.test(d.output()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
@@ -36,12 +39,12 @@ t.test('/metrics, /healthz and /status of a daemon with a healthy and a failing 
   t.match(metrics, /^secondaryd_zone_state\{zone="down\.test\.",state="loading"\} 1$/m);
   t.match(metrics, /^secondaryd_zone_consecutive_failures\{zone="down\.test\."\} [1-9]\d*$/m);
   t.match(metrics, /^secondaryd_queries_total\{transport="udp"\} [3-9]\d*$/m, 'the queries are counted');
-  t.match(metrics, /^secondaryd_queries_total\{transport="tcp"\} 0$/m);
   t.match(metrics, /^secondaryd_responses_total\{transport="udp",rcode="NOERROR"\} [3-9]\d*$/m);
   t.match(metrics, /^secondaryd_zone_health\{zone="down\.test\.",health="failing"\} 1$/m);
   t.match(metrics, /^secondaryd_zone_condition\{zone="down\.test\.",condition="failing"\} 1$/m);
   t.match(metrics, /^secondaryd_zone_records\{zone="ok\.test\."\} 3$/m);
-  t.match(metrics, /^secondaryd_tcp_connections 0$/m);
+  t.match(metrics, /^secondaryd_tcp_connections [01]$/m);
+  t.match(metrics, /^secondaryd_transfers_out_total\{kind="AXFR",result="refused"\} 1$/m);
   t.match(metrics, /^secondaryd_transfers_total\{kind="AXFR",result="failed"\} [1-9]\d*$/m);
 
   const status = (await (await fetch(`${base}/status`)).json()) as { zone: string }[];
