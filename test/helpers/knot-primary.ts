@@ -6,7 +6,7 @@
 // a higher serial and reloading makes Knot compute and journal the difference, which it then serves
 // as IXFR. knotc talks to it over a control socket in the temp dir. A missing knotd is an error.
 
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -14,6 +14,7 @@ import { promisify } from 'node:util';
 import { decodeMessage } from '../../src/wire/message.js';
 import { queryUdp } from './dnsclient.js';
 import { freePort } from './ports.js';
+import { spawnWatched } from './watched.js';
 
 const run = promisify(execFile);
 
@@ -40,10 +41,6 @@ export interface KnotPrimaryOptions {
 
 const abs = (z: string): string => (z.endsWith('.') ? z : `${z}.`);
 const safe = (z: string): string => abs(z).replace(/[^A-Za-z0-9.-]/g, '_');
-
-// The server runs under sh, which holds our end of a pipe: if the test process dies, even by
-// SIGKILL, the pipe closes and sh stops knotd. `detached` gives it a process group to signal.
-const WATCHDOG = 'exec 3<&0; "$0" "$@" </dev/null & pid=$!; (read _ <&3; kill -TERM $pid 2>/dev/null) & wait $pid';
 
 function config(dir: string, port: number, zones: string[], o: KnotPrimaryOptions): string {
   const q = (s: string): string => JSON.stringify(s);
@@ -125,33 +122,10 @@ export async function startKnotPrimary(zones: Record<string, string>, opts: Knot
     const conf = path.join(dir, 'knot.conf');
     await writeFile(conf, config(dir, port, names, opts));
     for (const z of names) await writeFile(path.join(dir, `${safe(z)}zone`), zones[z]!);
-    const child = spawn('sh', ['-c', WATCHDOG, 'knotd', '-c', conf], { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('error', (err) => (out += `spawn error: ${err.message}\n`));
-    const exited = new Promise<void>((r) => child.once('close', () => r()));
-    let stopped = false;
+    const proc = spawnWatched('knotd', ['-c', conf], dir);
+    const child = proc.child;
     const stop = async (): Promise<void> => {
-      if (stopped) return;
-      stopped = true;
-      if (child.pid !== undefined && child.exitCode === null) {
-        try {
-          process.kill(-child.pid, 'SIGTERM');
-        } catch {
-          // already gone
-        }
-        const t = setTimeout(() => {
-          try {
-            process.kill(-child.pid!, 'SIGKILL');
-          } catch {
-            // gone
-          }
-        }, 3000);
-        await exited;
-        clearTimeout(t);
-      }
-      child.stdin?.destroy();
+      await proc.stop();
       await rm(dir, { recursive: true, force: true });
     };
     try {
@@ -164,7 +138,7 @@ export async function startKnotPrimary(zones: Record<string, string>, opts: Knot
           try {
             await run('knotc', ['-s', path.join(dir, 'knot.sock'), '-b', 'zone-reload', abs(z)], { timeout: 60_000 });
           } catch (err) {
-            throw new Error(`knotc zone-reload ${abs(z)} failed: ${(err as Error).message}\n--- knotd output ---\n${out}`);
+            throw new Error(`knotc zone-reload ${abs(z)} failed: ${(err as Error).message}\n--- knotd output ---\n${proc.output()}`);
           }
           await waitSerial(port, z, serial, child, 60_000);
         },
@@ -173,11 +147,11 @@ export async function startKnotPrimary(zones: Record<string, string>, opts: Knot
           if (s === undefined) throw new Error(`${z}: no SOA answer`);
           return s;
         },
-        output: () => out,
+        output: proc.output,
         stop,
       };
     } catch (err) {
-      lastErr = new Error(`knotd on 127.0.0.1@${port}: ${(err as Error).message}\n--- output ---\n${out}`);
+      lastErr = new Error(`knotd on 127.0.0.1@${port}: ${(err as Error).message}\n--- output ---\n${proc.output()}`);
       await stop();
     }
   }

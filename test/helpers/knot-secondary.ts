@@ -3,12 +3,12 @@
 // a journal so it asks for IXFR once it has the zone. Written by hand like knot-primary.ts; its log
 // (stderr, info) says how each transfer came in ("AXFR, incoming", "IXFR, incoming").
 
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort } from './ports.js';
+import { spawnWatched } from './watched.js';
 
 export interface KnotSecondary {
   host: string;
@@ -26,7 +26,6 @@ export interface KnotSecondaryOptions {
 }
 
 const abs = (z: string): string => (z.endsWith('.') ? z : `${z}.`);
-const WATCHDOG = 'exec 3<&0; "$0" "$@" </dev/null & pid=$!; (read _ <&3; kill -TERM $pid 2>/dev/null) & wait $pid';
 
 export async function startKnotSecondary(o: KnotSecondaryOptions): Promise<KnotSecondary> {
   const port = o.port ?? (await freePort());
@@ -75,37 +74,13 @@ template:
 zone:
 ${o.zones.map((z) => `  - domain: ${q(abs(z))}\n    file: ${q(path.join(dir, `${abs(z)}zone`))}\n`).join('')}`;
   await writeFile(path.join(dir, 'knot.conf'), conf);
-  const child = spawn('sh', ['-c', WATCHDOG, 'knotd', '-c', path.join(dir, 'knot.conf')], { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  child.on('error', (err) => (out += `spawn error: ${err.message}\n`));
-  const exited = new Promise<void>((r) => child.once('close', () => r()));
-  let stopped = false;
+  const proc = spawnWatched('knotd', ['-c', path.join(dir, 'knot.conf')], dir);
   return {
     host: '127.0.0.1',
     port,
-    output: () => out,
+    output: proc.output,
     async stop() {
-      if (stopped) return;
-      stopped = true;
-      if (child.pid !== undefined && child.exitCode === null) {
-        try {
-          process.kill(-child.pid, 'SIGTERM');
-        } catch {
-          // gone
-        }
-        const t = setTimeout(() => {
-          try {
-            process.kill(-child.pid!, 'SIGKILL');
-          } catch {
-            // gone
-          }
-        }, 3000);
-        await exited;
-        clearTimeout(t);
-      }
-      child.stdin?.destroy();
+      await proc.stop();
       await rm(dir, { recursive: true, force: true });
     },
   };

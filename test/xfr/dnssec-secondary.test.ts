@@ -18,30 +18,13 @@ import { freePort } from '../helpers/ports.js';
 import { startDaemon, type RunningDaemon } from '../helpers/secondaryd.js';
 import { makeKeys, signZone } from '../helpers/signzone.js';
 import { generateZone } from '../helpers/zonegen.js';
+import { waitSerial } from '../helpers/serial.js';
 
 const DO_TRANSPORTS: Transport[] = [
   { name: 'udp1232-do', proto: 'udp', edns: true, payload: 1232, do: true },
   { name: 'udp512-do', proto: 'udp', edns: true, payload: 512, do: true },
   { name: 'tcp-do', proto: 'tcp', edns: true, payload: 1232, do: true },
 ];
-
-async function servedSerial(ep: { host: string; port: number }, zone: string): Promise<number | undefined> {
-  try {
-    const m = parseMessage(await queryUdp(ep, { name: zone, type: 6 }, {}, 500));
-    const soa = m.answer.find((r) => r.type === 6);
-    return m.rcode === 0 && soa ? soa.rdata.readUInt32BE(soa.rdata.length - 20) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-async function waitSerial(ep: { host: string; port: number }, zone: string, serial: number, ms = 20000): Promise<void> {
-  const started = Date.now();
-  while ((await servedSerial(ep, zone)) !== serial) {
-    if (Date.now() - started > ms) throw new Error(`serial ${serial} of ${zone} not served within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 async function transferOf(d: RunningDaemon, serial: number): Promise<{ kind: string; serial: number } | undefined> {
   const deadline = Date.now() + 5000;

@@ -25,32 +25,12 @@ import { freePort } from '../helpers/ports.js';
 import { startDaemon, type RunningDaemon } from '../helpers/secondaryd.js';
 import { buildXfrRequest, xfr, type XfrResult } from '../helpers/xfr-request.js';
 import { generateZone } from '../helpers/zonegen.js';
+import { waitSerial } from '../helpers/serial.js';
 
 const KEY = { name: 'xfr-key', algorithm: 'hmac-sha256', secret: Buffer.from('a secret shared along the chain').toString('base64') };
 const TSIG_KEY = { name: 'xfr-key.', algorithm: 'hmac-sha256' as const, secret: Buffer.from(KEY.secret, 'base64') };
 const WRONG_SECRET = { ...TSIG_KEY, secret: Buffer.from('not the secret') };
 const UNKNOWN_KEY = { ...TSIG_KEY, name: 'other-key.' };
-
-type Ep = { host: string; port: number };
-
-async function servedSerial(ep: Ep, zone: string): Promise<number | undefined> {
-  try {
-    const m = parseMessage(await queryUdp(ep, { name: zone, type: 6 }, {}, 500));
-    const soa = m.answer.find((r) => r.type === 6);
-    return m.rcode === 0 && soa ? soa.rdata.readUInt32BE(soa.rdata.length - 20) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-async function waitSerial(ep: Ep, zone: string, serial: number, ms = 20000, what = ''): Promise<number> {
-  const started = Date.now();
-  for (;;) {
-    if ((await servedSerial(ep, zone)) === serial) return Date.now() - started;
-    if (Date.now() - started > ms) throw new Error(`serial ${serial} of ${zone} not served within ${ms} ms${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 async function waitFor(cond: () => boolean, ms = 5000): Promise<boolean> {
   const deadline = Date.now() + ms;
