@@ -133,6 +133,19 @@ export function isSubdomain(name: Uint8Array, parent: Uint8Array): boolean {
   return true;
 }
 
+/** isSubdomain() for the uncompressed name at `start` of `buf` (say inside stored RDATA). */
+export function isSubdomainAt(buf: Uint8Array, start: number, parent: Uint8Array): boolean {
+  let end = start;
+  while (end < buf.length && buf[end] !== 0) end += buf[end]! + 1;
+  end++;
+  if (end - start < parent.length) return false;
+  let i = start;
+  while (end - i > parent.length) i += buf[i]! + 1;
+  if (end - i !== parent.length) return false;
+  for (let j = 0; j < parent.length; j++) if (LOWER[buf[i + j]!] !== LOWER[parent[j]!]) return false;
+  return true;
+}
+
 /** The name with its first `n` labels removed (a view, not a copy). */
 export function stripLabels(name: Buffer, n: number): Buffer {
   let i = 0;

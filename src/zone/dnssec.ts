@@ -157,7 +157,7 @@ export class ZoneDnssec {
     // Signed means a signed SOA (what Knot checks); the denial kind comes from the apex: NSEC3PARAM
     // (RFC 5155 4) names the NSEC3 chain's parameters, an NSEC there means an NSEC chain.
     const soa = apex.get(Type.SOA);
-    const param = apex.get(Type.NSEC3PARAM)?.rdata[0];
+    const param = apex.get(Type.NSEC3PARAM)?.first();
     if (soa?.sigs === undefined) {
       this.denial = DENIAL_NONE;
     } else if (param !== undefined && param.length >= 5 && param[0] === 1 && param.length >= 5 + param[4]!) {

@@ -10,18 +10,75 @@
 // No parent pointer also lets a new snapshot share untouched subtrees with the old one (IXFR path
 // copying, see builder.ts): a shared node would otherwise point at the old snapshot's parent.
 
+/** An empty run of records (an RRset being built has no bytes yet). */
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * One RRset. Its records are a run of `count` entries [RDLENGTH u16][RDATA] in `data` from `start`:
+ * no object per record. `data` is a slab shared by many RRsets (a zone's, filled as it is built;
+ * see builder.ts), never written once the RRset is in a published snapshot. The responder reads the
+ * run directly; the `rdata` accessor (views, allocated on each call) is for cold paths only.
+ */
 export class RRset {
   /** RRSIGs covering this RRset (RFC 4034 3), attached when the zone is built. */
   sigs: RRset | undefined = undefined;
   constructor(
     readonly type: number,
     public ttl: number,
-    /**
-     * Uncompressed RDATA of each record, de-duplicated, in the order first seen. Replaced, never
-     * mutated, once the RRset is in a published snapshot.
-     */
-    public rdata: Buffer[],
+    public data: Buffer = EMPTY,
+    public start = 0,
+    /** Number of records: de-duplicated, in the order first seen (RRSIGs grouped by type covered). */
+    public count = 0,
   ) {}
+
+  /** An RRset of its own holding `rdata` (copied into one small Buffer). */
+  static of(type: number, ttl: number, rdata: readonly Uint8Array[]): RRset {
+    const data = packRuns(rdata);
+    return new RRset(type, ttl, data, 0, rdata.length);
+  }
+
+  /** Offset just past the run in `data`. */
+  get end(): number {
+    const d = this.data;
+    let p = this.start;
+    for (let i = 0; i < this.count; i++) p += 2 + ((d[p]! << 8) | d[p + 1]!);
+    return p;
+  }
+
+  /** RDATA of each record as views into `data`. Allocates: not for the query path. */
+  get rdata(): Buffer[] {
+    const d = this.data;
+    const out = new Array<Buffer>(this.count);
+    let p = this.start;
+    for (let i = 0; i < this.count; i++) {
+      const n = (d[p]! << 8) | d[p + 1]!;
+      out[i] = d.subarray(p + 2, p + 2 + n);
+      p += 2 + n;
+    }
+    return out;
+  }
+
+  /** RDATA of the first record, as a view (cold paths). */
+  first(): Buffer {
+    const d = this.data;
+    const p = this.start;
+    return d.subarray(p + 2, p + 2 + ((d[p]! << 8) | d[p + 1]!));
+  }
+}
+
+/** `rdata` as one run of [RDLENGTH][RDATA] in a new Buffer of its own. */
+export function packRuns(rdata: readonly Uint8Array[]): Buffer {
+  let n = 0;
+  for (const r of rdata) n += 2 + r.length;
+  const out = Buffer.allocUnsafeSlow(n);
+  let o = 0;
+  for (const r of rdata) {
+    out[o] = r.length >>> 8;
+    out[o + 1] = r.length & 0xff;
+    out.set(r, o + 2);
+    o += 2 + r.length;
+  }
+  return out;
 }
 
 /** Node flags. */

@@ -54,7 +54,7 @@ export class Zone {
     this.records = records;
     this.cuts = cuts;
     this.labels = labelCount(origin);
-    const rd = soa.rdata[0]!;
+    const rd = soa.first();
     const minimum = rd.readUInt32BE(rd.length - 4);
     this.negativeTtl = Math.min(soa.ttl, minimum);
   }
@@ -75,8 +75,10 @@ export class Zone {
   }
 
   get serial(): number {
-    const rd = this.soa.rdata[0]!;
-    return rd.readUInt32BE(rd.length - 20);
+    const soa = this.soa;
+    const d = soa.data;
+    const p = soa.start;
+    return d.readUInt32BE(p + 2 + ((d[p]! << 8) | d[p + 1]!) - 20);
   }
 
   get name(): string {
@@ -86,7 +88,7 @@ export class Zone {
   /** Every record of the zone in canonical order, SOA first (for transfers and dumps). */
   *allRecords(): Generator<ResourceRecord> {
     const soa = this.soa;
-    yield { owner: this.apex.name, type: Type.SOA, class: 1, ttl: soa.ttl, rdata: soa.rdata[0]! };
+    yield { owner: this.apex.name, type: Type.SOA, class: 1, ttl: soa.ttl, rdata: soa.first() };
     const stack: ZoneNode[] = [this.apex];
     while (stack.length > 0) {
       const node = stack.pop()!;
