@@ -315,13 +315,14 @@ export class Responder {
       if (this.signed) this.queueSigs(zone.origin, zone.soa, zone.negativeTtl);
     } else if (state === REFERRAL) {
       const ns = this.cut!.get(Type.NS)!;
-      if (!w.putRRset(AUTHORITY, this.cut!.name, ns)) return rcode | aa | Flag.TC;
+      const cut = this.cut!;
+      if (!w.putRRset(AUTHORITY, cut.nameData, ns, -1, cut.nameStart)) return rcode | aa | Flag.TC;
       this.noteExtras(ns);
-      if (this.signed) this.queueSigs(this.cut!.name, ns);
+      if (this.signed) this.queueSigs(cut.nameData, ns, -1, cut.nameStart);
     }
     if (this.signed && !this.prove(zone, state)) return rcode | aa | Flag.TC;
     // In-bailiwick glue that does not fit sets TC (RFC 9471); other additionals are just left out.
-    const glueMissing = this.putAdditional(zone, state === REFERRAL ? this.cut!.name : null);
+    const glueMissing = this.putAdditional(zone, state === REFERRAL ? this.cut : null);
     return rcode | aa | (glueMissing ? Flag.TC : 0);
   }
 
@@ -398,12 +399,18 @@ export class Responder {
     let rrset: RRset | undefined;
     if (qtype === Type.ANY) {
       // RFC 8482 4.1: one RRset, the one of the lowest type (Knot's pick), whatever the transport.
-      for (const r of node.rrsets) if (rrset === undefined || r.type < rrset.type) rrset = r;
+      for (let k = 0, n = node.rrsetCount; k < n; k++) {
+        const r = node.rrsetAt(k);
+        if (rrset === undefined || r.type < rrset.type) rrset = r;
+      }
     } else if (qtype === Type.RRSIG) {
       // Likewise for RRSIG (RFC 8482 7 leaves it open): the signatures of one RRset, the signed
       // one of the lowest type, as Knot answers.
       let signed: RRset | undefined;
-      for (const r of node.rrsets) if (r.sigs !== undefined && (signed === undefined || r.type < signed.type)) signed = r;
+      for (let k = 0, n = node.rrsetCount; k < n; k++) {
+        const r = node.rrsetAt(k);
+        if (r.sigs !== undefined && (signed === undefined || r.type < signed.type)) signed = r;
+      }
       rrset = signed?.sigs;
     } else {
       rrset = node.get(qtype);
@@ -434,8 +441,8 @@ export class Responder {
     if (++this.steps > MAX_CHAIN) return HIT;
     // The DNAME goes in once; the CNAMEs it synthesizes differ at each step.
     if (!this.chain.includes(dname)) {
-      if (!w.putRRset(ANSWER, node.name, dname)) return TRUNCATED;
-      if (this.signed) this.queueSigs(node.name, dname);
+      if (!w.putRRset(ANSWER, node.nameData, dname, -1, node.nameStart)) return TRUNCATED;
+      if (this.signed) this.queueSigs(node.nameData, dname, -1, node.nameStart);
       this.chain.push(dname);
     }
     // The current name: the owner given, or the question's in the response (its spelling).
@@ -487,7 +494,7 @@ export class Responder {
    * included), A before AAAA; an RRset that does not fit is left out. In-bailiwick glue of a referral
    * that does not fit ends the section and sets TC (RFC 9471); returns true then.
    */
-  private putAdditional(zone: Zone, cut: Buffer | null): boolean {
+  private putAdditional(zone: Zone, cut: ZoneNode | null): boolean {
     const names = this.extraNames;
     const at = this.extraStarts;
     const seen: ZoneNode[] = [];
@@ -502,7 +509,7 @@ export class Responder {
       const node = this.lookupAdditional(zone, c);
       if (node === undefined || seen.includes(node)) continue;
       seen.push(node);
-      const glue = cut !== null && isSubdomainAt(name, s, cut);
+      const glue = cut !== null && isSubdomainAt(name, s, cut.nameData, cut.nameStart);
       const a = node.get(Type.A);
       if (a !== undefined) {
         if (w.putRRset(ADDITIONAL, name, a, -1, s)) {
@@ -580,8 +587,8 @@ export class Responder {
       const cut = this.cut!;
       const dsSet = cut.get(Type.DS);
       if (dsSet !== undefined) {
-        if (!this.writer.putRRset(AUTHORITY, cut.name, dsSet)) return false;
-        this.queueSigs(cut.name, dsSet);
+        if (!this.writer.putRRset(AUTHORITY, cut.nameData, dsSet, -1, cut.nameStart)) return false;
+        this.queueSigs(cut.nameData, dsSet, -1, cut.nameStart);
       } else {
         ok = this.nodata(zone, cut);
       }
@@ -601,8 +608,8 @@ export class Responder {
     const rrset = node.get(type);
     if (rrset === undefined || this.proofs.includes(node)) return true;
     this.proofs.push(node);
-    if (!this.writer.putRRset(AUTHORITY, node.name, rrset)) return false;
-    this.queueSigs(node.name, rrset);
+    if (!this.writer.putRRset(AUTHORITY, node.nameData, rrset, -1, node.nameStart)) return false;
+    this.queueSigs(node.nameData, rrset, -1, node.nameStart);
     return true;
   }
 

@@ -20,7 +20,6 @@ import { canonicalCompare, isSubdomain, LOWER, nameToText } from '../wire/name.j
 import type { ResourceRecord } from '../wire/record.js';
 import {
   lowerBound,
-  NO_RRSETS,
   NODE_APEX,
   NODE_DELEGATION,
   NODE_DNAME,
@@ -97,11 +96,11 @@ export class Arena {
     return o;
   }
 
-  copy(src: Buffer, start = 0, end = src.length): Buffer {
-    const n = end - start;
-    const o = this.reserve(n);
-    src.copy(this.slab, o, start, end);
-    return this.slab.subarray(o, o + n);
+  /** A copy of `src` in `slab`: its offset there. */
+  put(src: Buffer): number {
+    const o = this.reserve(src.length);
+    src.copy(this.slab, o);
+    return o;
   }
 
   /** An RRset of `rdata` (in that order) whose run is in this arena. */
@@ -267,7 +266,7 @@ export class ZoneBuilder {
 
   constructor(readonly origin: Buffer) {
     this.zoneText = nameToText(origin);
-    this.apex = new ZoneNode(Buffer.from(origin), '');
+    this.apex = new ZoneNode(Buffer.from(origin), 0, '');
     this.apex.flags = NODE_APEX;
   }
 
@@ -309,7 +308,7 @@ export class ZoneBuilder {
     this.orphanTtls.clear();
     this.suspects.clear();
     if (this.lost > this.arena.taken / 4) this.compact();
-    return new Zone(this.apex.name, this.apex, this.records, this.cuts);
+    return new Zone(this.apex.nameData, this.apex, this.records, this.cuts);
   }
 
   /** Copy every run into new slabs, leaving the octets lost to reopened nodes behind. */
@@ -351,15 +350,19 @@ export class ZoneBuilder {
     // Length octets are <= 63, below 'A', so folding them too is harmless.
     for (let i = 0; i < stop; i++) lower[i] = LOWER[owner[i]!]!;
     let node = this.apex;
-    let copy: Buffer | undefined;
+    let copyAt = -1;
+    let slab = EMPTY;
     for (let k = n - 1; k >= 0; k--) {
       const s = starts[k]!;
       const key = lower.toString('latin1', s + 1, s + 1 + owner[s]!);
       let next = this.findChild(node, key);
       if (next === undefined) {
         // Every node below a new one is new too: they share one copy of the owner name.
-        copy ??= this.names.copy(owner);
-        next = new ZoneNode(s === 0 ? copy : copy.subarray(s), key);
+        if (copyAt < 0) {
+          copyAt = this.names.put(owner);
+          slab = this.names.slab;
+        }
+        next = new ZoneNode(slab, copyAt + s, key);
         if (node.flags & HIDES) next.flags = NODE_OCCLUDED;
         if (key === '*') node.flags |= NODE_WILDCARD;
         this.insertChild(node, next);
@@ -451,7 +454,8 @@ export class ZoneBuilder {
     }
     if (os === undefined) {
       const created = new RRset(type, ttl);
-      node.rrsets = append(node.rrsets, created);
+      const had = node.sets;
+      node.sets = had === null ? created : Array.isArray(had) ? append(had, created) : [had, created];
       os = { rrset: created, offs: [], bytes: 0, ttls: type === Type.RRSIG ? [] : undefined, set: undefined };
       sets.push(os);
       this.keep(os, ttl, rdata, 0, rdata.length);
@@ -605,7 +609,7 @@ export class ZoneBuilder {
       // Names already below a new cut are glue or hidden now (in canonical order there are none).
       if (!(before & NODE_OCCLUDED)) this.occlude(node);
     }
-    if (node.rrsets.length > 1 && (type === Type.CNAME || node.get(Type.CNAME) !== undefined)) this.suspects.add(node);
+    if (node.rrsetCount > 1 && (type === Type.CNAME || node.get(Type.CNAME) !== undefined)) this.suspects.add(node);
   }
 
   /** Flag every descendant of `cut` occluded (those already flagged are below another cut). */
@@ -678,7 +682,7 @@ export class ZoneEditor {
       if (at < 0) rrsets.push(rrset);
       else rrsets.splice(at, 0, rrset);
     }
-    node.rrsets = rrsets.length === 0 ? NO_RRSETS : rrsets;
+    node.rrsets = rrsets;
     this.records += rdata.length - (old === undefined ? 0 : old.count);
     this.touched.set(node, path);
   }
@@ -719,8 +723,8 @@ export class ZoneEditor {
   /** A node of the new snapshot standing for `node`: `node` itself if it is one, else a copy. */
   private own(node: ZoneNode): ZoneNode {
     if (this.owned.has(node)) return node;
-    const c = new ZoneNode(node.name, node.key);
-    c.rrsets = node.rrsets;
+    const c = new ZoneNode(node.nameData, node.nameStart, node.key);
+    c.sets = node.sets;
     c.flags = node.flags;
     const k = node.kids;
     c.kids = Array.isArray(k) ? k.slice() : k;
@@ -739,7 +743,8 @@ export class ZoneEditor {
     for (let i = 0; i < stop; i++) lower[i] = LOWER[owner[i]!]!;
     let node = this.apex;
     const path = [node];
-    let copy: Buffer | undefined;
+    let copyAt = -1;
+    let slab = EMPTY;
     for (let k = starts.length - 1; k >= 0; k--) {
       const s = starts[k]!;
       const key = lower.toString('latin1', s + 1, s + 1 + owner[s]!);
@@ -752,8 +757,11 @@ export class ZoneEditor {
         }
       } else {
         if (!create) return undefined;
-        copy ??= this.arena.copy(owner);
-        next = new ZoneNode(s === 0 ? copy : copy.subarray(s), key);
+        if (copyAt < 0) {
+          copyAt = this.arena.put(owner);
+          slab = this.arena.slab;
+        }
+        next = new ZoneNode(slab, copyAt + s, key);
         this.owned.add(next);
         addChild(node, next);
         this.created.push([...path, next]);
@@ -768,7 +776,7 @@ export class ZoneEditor {
   private prune(path: ZoneNode[], pruned: Set<ZoneNode>): void {
     for (let i = path.length - 1; i > 0; i--) {
       const node = path[i]!;
-      if (pruned.has(node) || node.rrsets.length > 0 || node.kids !== null) return;
+      if (pruned.has(node) || node.sets !== null || node.kids !== null) return;
       removeChild(path[i - 1]!, node);
       pruned.add(node);
     }

@@ -93,7 +93,7 @@ export const NODE_OCCLUDED = 8;
 export const NODE_WILDCARD = 16;
 
 /** The rrsets of a node that owns none (an empty non-terminal): shared, never mutated. */
-export const NO_RRSETS: RRset[] = [];
+export const NO_RRSETS: readonly RRset[] = Object.freeze([]);
 
 /** Children arrays up to this length are searched linearly (no string ordering needed). */
 const LINEAR = 8;
@@ -101,20 +101,61 @@ const LINEAR = 8;
 export class ZoneNode {
   /** Children: none, one (the node itself), or two or more in canonical order. */
   kids: ZoneNode | ZoneNode[] | null = null;
-  /** Never mutated in a published snapshot: a change replaces the array (NO_RRSETS when empty). */
-  rrsets: RRset[] = NO_RRSETS;
+  /**
+   * RRsets: none (null), one (the RRset itself: most names own one, and an array costs more than
+   * the RRset), or an array of two or more. Never mutated in a published snapshot: a change
+   * replaces it.
+   */
+  sets: RRset | RRset[] | null = null;
   flags = 0;
 
   constructor(
-    /** Full owner name in wire form, original spelling. */
-    readonly name: Buffer,
+    /**
+     * The buffer holding the full owner name (wire form, original spelling) at `nameStart`: a slab
+     * of the zone's, shared with other names (no Buffer object per node).
+     */
+    readonly nameData: Buffer,
+    readonly nameStart: number,
     /** Lower-cased label (latin1), '' for the apex. */
     readonly key: string,
   ) {}
 
+  /** The owner name, as a view (allocates: not for the query path, which uses nameData/nameStart). */
+  get name(): Buffer {
+    const d = this.nameData;
+    const s = this.nameStart;
+    let p = s;
+    while (p < d.length && d[p] !== 0) p += d[p]! + 1;
+    return d.subarray(s, p + 1);
+  }
+
+  /** The RRsets as an array (a new one when there is one RRset: not for the query path). */
+  get rrsets(): readonly RRset[] {
+    const s = this.sets;
+    return s === null ? NO_RRSETS : Array.isArray(s) ? s : [s];
+  }
+
+  /** Replace the RRsets (the array is not kept when it has fewer than two). */
+  set rrsets(list: readonly RRset[]) {
+    this.sets = list.length === 0 ? null : list.length === 1 ? list[0]! : (list as RRset[]);
+  }
+
+  get rrsetCount(): number {
+    const s = this.sets;
+    return s === null ? 0 : Array.isArray(s) ? s.length : 1;
+  }
+
+  /** The i-th RRset (0 <= i < rrsetCount), in the order they were added. */
+  rrsetAt(i: number): RRset {
+    const s = this.sets!;
+    return Array.isArray(s) ? s[i]! : s;
+  }
+
   get(type: number): RRset | undefined {
-    const r = this.rrsets;
-    for (let i = 0; i < r.length; i++) if (r[i]!.type === type) return r[i];
+    const s = this.sets;
+    if (s === null) return undefined;
+    if (!Array.isArray(s)) return s.type === type ? s : undefined;
+    for (let i = 0; i < s.length; i++) if (s[i]!.type === type) return s[i];
     return undefined;
   }
 
@@ -159,7 +200,7 @@ export class ZoneNode {
 
   /** An empty non-terminal owns no records but has descendants (RFC 4592 2.2.2). */
   get isEmpty(): boolean {
-    return this.rrsets.length === 0;
+    return this.sets === null;
   }
 }
 
