@@ -399,18 +399,12 @@ export class Responder {
     let rrset: RRset | undefined;
     if (qtype === Type.ANY) {
       // RFC 8482 4.1: one RRset, the one of the lowest type (Knot's pick), whatever the transport.
-      for (let k = 0, n = node.rrsetCount; k < n; k++) {
-        const r = node.rrsetAt(k);
-        if (rrset === undefined || r.type < rrset.type) rrset = r;
-      }
+      for (let r = node.sets; r !== null; r = r.next) if (rrset === undefined || r.type < rrset.type) rrset = r;
     } else if (qtype === Type.RRSIG) {
       // Likewise for RRSIG (RFC 8482 7 leaves it open): the signatures of one RRset, the signed
       // one of the lowest type, as Knot answers.
       let signed: RRset | undefined;
-      for (let k = 0, n = node.rrsetCount; k < n; k++) {
-        const r = node.rrsetAt(k);
-        if (r.sigs !== undefined && (signed === undefined || r.type < signed.type)) signed = r;
-      }
+      for (let r = node.sets; r !== null; r = r.next) if (r.sigs !== undefined && (signed === undefined || r.type < signed.type)) signed = r;
       rrset = signed?.sigs;
     } else {
       rrset = node.get(qtype);

@@ -454,8 +454,13 @@ export class ZoneBuilder {
     }
     if (os === undefined) {
       const created = new RRset(type, ttl);
-      const had = node.sets;
-      node.sets = had === null ? created : Array.isArray(had) ? append(had, created) : [had, created];
+      // The node is being built, not published: its last RRset may be linked to the new one.
+      let last = node.sets;
+      if (last === null) node.sets = created;
+      else {
+        while (last.next !== null) last = last.next;
+        last.next = created;
+      }
       os = { rrset: created, offs: [], bytes: 0, ttls: type === Type.RRSIG ? [] : undefined, set: undefined };
       sets.push(os);
       this.keep(os, ttl, rdata, 0, rdata.length);

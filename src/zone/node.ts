@@ -22,6 +22,8 @@ const EMPTY = Buffer.alloc(0);
 export class RRset {
   /** RRSIGs covering this RRset (RFC 4034 3), attached when the zone is built. */
   sigs: RRset | undefined = undefined;
+  /** The next RRset of the same node (a node's RRsets are a chain: no array per node). */
+  next: RRset | null = null;
   constructor(
     readonly type: number,
     public ttl: number,
@@ -35,6 +37,14 @@ export class RRset {
   static of(type: number, ttl: number, rdata: readonly Uint8Array[]): RRset {
     const data = packRuns(rdata);
     return new RRset(type, ttl, data, 0, rdata.length);
+  }
+
+  /** A copy of this RRset (records and signatures shared) followed by `next`. */
+  withNext(next: RRset | null): RRset {
+    const c = new RRset(this.type, this.ttl, this.data, this.start, this.count);
+    c.sigs = this.sigs;
+    c.next = next;
+    return c;
   }
 
   /** Offset just past the run in `data`. */
@@ -102,11 +112,11 @@ export class ZoneNode {
   /** Children: none, one (the node itself), or two or more in canonical order. */
   kids: ZoneNode | ZoneNode[] | null = null;
   /**
-   * RRsets: none (null), one (the RRset itself: most names own one, and an array costs more than
-   * the RRset), or an array of two or more. Never mutated in a published snapshot: a change
-   * replaces it.
+   * The first RRset (null: none), the others chained by RRset.next, in the order they were added
+   * (no array per node). Never mutated in a published snapshot: a change relinks copies (see the
+   * rrsets setter).
    */
-  sets: RRset | RRset[] | null = null;
+  sets: RRset | null = null;
   flags = 0;
 
   constructor(
@@ -129,33 +139,36 @@ export class ZoneNode {
     return d.subarray(s, p + 1);
   }
 
-  /** The RRsets as an array (a new one when there is one RRset: not for the query path). */
+  /** The RRsets as a new array (allocates: not for the query path, which follows `sets`). */
   get rrsets(): readonly RRset[] {
-    const s = this.sets;
-    return s === null ? NO_RRSETS : Array.isArray(s) ? s : [s];
+    const out: RRset[] = [];
+    for (let r = this.sets; r !== null; r = r.next) out.push(r);
+    return out.length === 0 ? NO_RRSETS : out;
   }
 
-  /** Replace the RRsets (the array is not kept when it has fewer than two). */
+  /**
+   * Make `list` the RRsets. The chain is built from the end: an RRset already followed by what
+   * must follow it is used as it is, any other is copied (withNext), so no RRset that may be in a
+   * published snapshot is modified, and an unchanged tail stays shared.
+   */
   set rrsets(list: readonly RRset[]) {
-    this.sets = list.length === 0 ? null : list.length === 1 ? list[0]! : (list as RRset[]);
+    let next: RRset | null = null;
+    for (let i = list.length - 1; i >= 0; i--) {
+      let r = list[i]!;
+      if (r.next !== next) r = r.withNext(next);
+      next = r;
+    }
+    this.sets = next;
   }
 
   get rrsetCount(): number {
-    const s = this.sets;
-    return s === null ? 0 : Array.isArray(s) ? s.length : 1;
-  }
-
-  /** The i-th RRset (0 <= i < rrsetCount), in the order they were added. */
-  rrsetAt(i: number): RRset {
-    const s = this.sets!;
-    return Array.isArray(s) ? s[i]! : s;
+    let n = 0;
+    for (let r = this.sets; r !== null; r = r.next) n++;
+    return n;
   }
 
   get(type: number): RRset | undefined {
-    const s = this.sets;
-    if (s === null) return undefined;
-    if (!Array.isArray(s)) return s.type === type ? s : undefined;
-    for (let i = 0; i < s.length; i++) if (s[i]!.type === type) return s[i];
+    for (let r = this.sets; r !== null; r = r.next) if (r.type === type) return r;
     return undefined;
   }
 
