@@ -111,10 +111,6 @@ class LowerName {
     this.length = p + 1;
   }
 
-  labelKey(i: number): string {
-    const s = this.starts[i]!;
-    return this.lower.toString('latin1', s + 1, s + 1 + this.lower[s]!);
-  }
 }
 
 export class Responder {
@@ -354,7 +350,7 @@ export class Responder {
     let i = rel - 1;
     for (; i >= 0; i--) {
       const s = starts[i]!;
-      const next = node.child(lower.toString('latin1', s + 1, s + 1 + lower[s]!));
+      const next = node.find(lower, s);
       if (next === undefined) break;
       // NSEC3 records are not names of the zone (RFC 5155 7.2.8 hashed owners; Knot keeps them apart).
       if (d === 0 && next.kids === null && this.dnssec!.denial === DENIAL_NSEC3 && isNsec3Owner(next)) break;
@@ -654,7 +650,7 @@ export class Responder {
       if (match.isEmpty) return this.putProof(this.nsecBefore(zone), Type.NSEC);
       return this.putProof(match, Type.NSEC);
     }
-    const isWildcard = match.key === '*' && match !== this.path[this.depth];
+    const isWildcard = match.isWildcard && match !== this.path[this.depth];
     let hash: string;
     if (isWildcard) {
       const n = this.wildcardName(zone, this.depth);
@@ -737,7 +733,7 @@ export class Responder {
   private lookupAdditional(zone: Zone, c: LowerName): ZoneNode | undefined {
     let node = zone.apex;
     for (let i = c.count - zone.labels - 1; i >= 0; i--) {
-      const next = node.child(c.labelKey(i));
+      const next = node.find(c.lower, c.starts[i]!);
       if (next === undefined) return node.wildcard ?? undefined;
       node = next;
     }

@@ -19,7 +19,10 @@ import { Type } from '../wire/constants.js';
 import { canonicalCompare, isSubdomain, LOWER, nameToText } from '../wire/name.js';
 import type { ResourceRecord } from '../wire/record.js';
 import {
+  compareLabel,
+  compareNodes,
   lowerBound,
+  lowerBoundNode,
   NODE_APEX,
   NODE_DELEGATION,
   NODE_DNAME,
@@ -69,7 +72,6 @@ function insertAt<T>(arr: readonly T[], pos: number, x: T): T[] {
   return out;
 }
 
-const byKey = (a: ZoneNode, b: ZoneNode): number => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
 
 /**
  * The octets a snapshot keeps (owner names, runs of records), packed into slabs that grow from 1 kB
@@ -266,7 +268,7 @@ export class ZoneBuilder {
 
   constructor(readonly origin: Buffer) {
     this.zoneText = nameToText(origin);
-    this.apex = new ZoneNode(Buffer.from(origin), 0, '');
+    this.apex = new ZoneNode(Buffer.from(origin), 0);
     this.apex.flags = NODE_APEX;
   }
 
@@ -354,17 +356,16 @@ export class ZoneBuilder {
     let slab = EMPTY;
     for (let k = n - 1; k >= 0; k--) {
       const s = starts[k]!;
-      const key = lower.toString('latin1', s + 1, s + 1 + owner[s]!);
-      let next = this.findChild(node, key);
+      let next = this.findChild(node, lower, s);
       if (next === undefined) {
         // Every node below a new one is new too: they share one copy of the owner name.
         if (copyAt < 0) {
           copyAt = this.names.put(owner);
           slab = this.names.slab;
         }
-        next = new ZoneNode(slab, copyAt + s, key);
+        next = new ZoneNode(slab, copyAt + s);
         if (node.flags & HIDES) next.flags = NODE_OCCLUDED;
-        if (key === '*') node.flags |= NODE_WILDCARD;
+        if (lower[s] === 1 && lower[s + 1] === 0x2a) node.flags |= NODE_WILDCARD;
         this.insertChild(node, next);
       }
       node = next;
@@ -372,36 +373,37 @@ export class ZoneBuilder {
     return node;
   }
 
-  private findChild(parent: ZoneNode, key: string): ZoneNode | undefined {
+  /** The child of `parent` whose label is the lower-cased label at `s` of `lower`. */
+  private findChild(parent: ZoneNode, lower: Buffer, s: number): ZoneNode | undefined {
     const k = parent.kids;
     if (k === null) return undefined;
-    if (!Array.isArray(k)) return k.key === key ? k : undefined;
+    if (!Array.isArray(k)) return compareLabel(k, lower, s) === 0 ? k : undefined;
     const n = k.length;
     const last = k[n - 1]!;
-    if (last.key === key) return last;
+    const c = compareLabel(last, lower, s);
+    if (c === 0) return last;
     if (n >= SPLICE_MAX) {
       const tail = this.tails.get(parent);
       if (tail !== undefined) {
-        const i = lowerBound(k, key, 0, tail.sorted);
-        if (i < tail.sorted && k[i]!.key === key) return k[i];
-        return tail.index.get(key);
+        const i = lowerBound(k, lower, s, 0, tail.sorted);
+        if (i < tail.sorted && compareLabel(k[i]!, lower, s) === 0) return k[i];
+        return tail.index.get(lower.toString('latin1', s + 1, s + 1 + lower[s]!));
       }
     }
-    if (last.key < key) return undefined;
-    const i = lowerBound(k, key);
-    return k[i]!.key === key ? k[i] : undefined;
+    if (c < 0) return undefined;
+    const i = lowerBound(k, lower, s);
+    return compareLabel(k[i]!, lower, s) === 0 ? k[i] : undefined;
   }
 
   /** Insert a new child, keeping the children in canonical order (but for a big node's tail). */
   private insertChild(parent: ZoneNode, child: ZoneNode): void {
     const k = parent.kids;
-    const key = child.key;
     if (k === null) {
       parent.kids = child;
       return;
     }
     if (!Array.isArray(k)) {
-      parent.kids = k.key < key ? [k, child] : [child, k];
+      parent.kids = compareNodes(k, child) < 0 ? [k, child] : [child, k];
       return;
     }
     const n = k.length;
@@ -409,7 +411,7 @@ export class ZoneBuilder {
       const tail = this.tails.get(parent);
       if (tail !== undefined) {
         k.push(child);
-        tail.index.set(key, child);
+        tail.index.set(child.key, child);
         if (n + 1 - tail.sorted >= Math.max(MERGE_MIN, tail.sorted >>> 3)) {
           this.merge(parent, tail);
           this.tails.delete(parent);
@@ -417,27 +419,27 @@ export class ZoneBuilder {
         return;
       }
     }
-    if (k[n - 1]!.key < key) {
+    if (compareNodes(k[n - 1]!, child) < 0) {
       parent.kids = append(k, child);
     } else if (n < EXACT) {
-      parent.kids = insertAt(k, lowerBound(k, key), child);
+      parent.kids = insertAt(k, lowerBoundNode(k, child), child);
     } else if (n < SPLICE_MAX) {
-      k.splice(lowerBound(k, key), 0, child);
+      k.splice(lowerBoundNode(k, child), 0, child);
     } else {
       k.push(child);
-      this.tails.set(parent, { sorted: n, index: new Map([[key, child]]) });
+      this.tails.set(parent, { sorted: n, index: new Map([[child.key, child]]) });
     }
   }
 
   /** Sort a big node's tail and merge it into the sorted part. */
   private merge(parent: ZoneNode, tail: Tail): void {
     const k = parent.kids as ZoneNode[];
-    const rest = k.slice(tail.sorted).sort(byKey);
+    const rest = k.slice(tail.sorted).sort(compareNodes);
     const out: ZoneNode[] = [];
     let i = 0;
     let j = 0;
     const n = tail.sorted;
-    while (i < n && j < rest.length) out.push(k[i]!.key < rest[j]!.key ? k[i++]! : rest[j++]!);
+    while (i < n && j < rest.length) out.push(compareNodes(k[i]!, rest[j]!) < 0 ? k[i++]! : rest[j++]!);
     while (i < n) out.push(k[i++]!);
     while (j < rest.length) out.push(rest[j++]!);
     parent.kids = out;
@@ -728,7 +730,7 @@ export class ZoneEditor {
   /** A node of the new snapshot standing for `node`: `node` itself if it is one, else a copy. */
   private own(node: ZoneNode): ZoneNode {
     if (this.owned.has(node)) return node;
-    const c = new ZoneNode(node.nameData, node.nameStart, node.key);
+    const c = new ZoneNode(node.nameData, node.nameStart);
     c.sets = node.sets;
     c.flags = node.flags;
     const k = node.kids;
@@ -752,8 +754,7 @@ export class ZoneEditor {
     let slab = EMPTY;
     for (let k = starts.length - 1; k >= 0; k--) {
       const s = starts[k]!;
-      const key = lower.toString('latin1', s + 1, s + 1 + owner[s]!);
-      let next = node.child(key);
+      let next = node.find(lower, s);
       if (next !== undefined) {
         if (!this.owned.has(next)) {
           const c = this.own(next);
@@ -766,7 +767,7 @@ export class ZoneEditor {
           copyAt = this.arena.put(owner);
           slab = this.arena.slab;
         }
-        next = new ZoneNode(slab, copyAt + s, key);
+        next = new ZoneNode(slab, copyAt + s);
         this.owned.add(next);
         addChild(node, next);
         this.created.push([...path, next]);
@@ -844,27 +845,26 @@ function setChild(parent: ZoneNode, child: ZoneNode): void {
     parent.kids = child;
     return;
   }
-  k[lowerBound(k, child.key)] = child;
+  k[lowerBoundNode(k, child)] = child;
 }
 
 /** Insert a new child in canonical order (`parent` is owned, so are its children arrays). */
 function addChild(parent: ZoneNode, child: ZoneNode): void {
   const k = parent.kids;
-  const key = child.key;
-  if (key === '*') parent.flags |= NODE_WILDCARD;
+  if (child.isWildcard) parent.flags |= NODE_WILDCARD;
   if (k === null) parent.kids = child;
-  else if (!Array.isArray(k)) parent.kids = k.key < key ? [k, child] : [child, k];
-  else if (k.length < EXACT) parent.kids = insertAt(k, lowerBound(k, key), child);
-  else k.splice(lowerBound(k, key), 0, child);
+  else if (!Array.isArray(k)) parent.kids = compareNodes(k, child) < 0 ? [k, child] : [child, k];
+  else if (k.length < EXACT) parent.kids = insertAt(k, lowerBoundNode(k, child), child);
+  else k.splice(lowerBoundNode(k, child), 0, child);
 }
 
 function removeChild(parent: ZoneNode, child: ZoneNode): void {
   const k = parent.kids;
-  if (child.key === '*') parent.flags &= ~NODE_WILDCARD;
+  if (child.isWildcard) parent.flags &= ~NODE_WILDCARD;
   if (!Array.isArray(k)) {
     parent.kids = null;
     return;
   }
-  k.splice(lowerBound(k, child.key), 1);
+  k.splice(lowerBoundNode(k, child), 1);
   if (k.length === 1) parent.kids = k[0]!;
 }

@@ -10,6 +10,8 @@
 // No parent pointer also lets a new snapshot share untouched subtrees with the old one (IXFR path
 // copying, see builder.ts): a shared node would otherwise point at the old snapshot's parent.
 
+import { LOWER } from '../wire/name.js';
+
 /** An empty run of records (an RRset being built has no bytes yet). */
 const EMPTY = Buffer.alloc(0);
 
@@ -126,9 +128,20 @@ export class ZoneNode {
      */
     readonly nameData: Buffer,
     readonly nameStart: number,
-    /** Lower-cased label (latin1), '' for the apex. */
-    readonly key: string,
   ) {}
+
+  /**
+   * Lower-cased label (latin1), '' for the apex: a new string each time (tries are searched by the
+   * octets of the name, see find(); this is for cold paths).
+   */
+  get key(): string {
+    if (this.flags & NODE_APEX) return '';
+    const d = this.nameData;
+    const s = this.nameStart;
+    let key = '';
+    for (let i = s + 1; i <= s + d[s]!; i++) key += String.fromCharCode(LOWER[d[i]!]!);
+    return key;
+  }
 
   /** The owner name, as a view (allocates: not for the query path, which uses nameData/nameStart). */
   get name(): Buffer {
@@ -172,13 +185,22 @@ export class ZoneNode {
     return undefined;
   }
 
+  /** The child whose label is `key` (lower-cased, latin1). */
   child(key: string): ZoneNode | undefined {
+    if (key.length > 63) return undefined;
+    KEY[0] = key.length;
+    KEY.write(key, 1, 'latin1');
+    return this.find(KEY, 0);
+  }
+
+  /** The child whose label is the lower-cased label at `s` of `lower` (length octet, then the label). */
+  find(lower: Uint8Array, s: number): ZoneNode | undefined {
     const k = this.kids;
     if (k === null) return undefined;
-    if (!Array.isArray(k)) return k.key === key ? k : undefined;
+    if (!Array.isArray(k)) return sameLabel(k, lower, s) ? k : undefined;
     const n = k.length;
     if (n <= LINEAR) {
-      for (let i = 0; i < n; i++) if (k[i]!.key === key) return k[i];
+      for (let i = 0; i < n; i++) if (sameLabel(k[i]!, lower, s)) return k[i];
       return undefined;
     }
     let lo = 0;
@@ -186,9 +208,9 @@ export class ZoneNode {
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
       const c = k[mid]!;
-      const mk = c.key;
-      if (mk === key) return c;
-      if (mk < key) lo = mid + 1;
+      const cmp = compareLabel(c, lower, s);
+      if (cmp === 0) return c;
+      if (cmp < 0) lo = mid + 1;
       else hi = mid;
     }
     return undefined;
@@ -196,7 +218,14 @@ export class ZoneNode {
 
   /** The '*' child, if any (RFC 4592 source of synthesis). */
   get wildcard(): ZoneNode | null {
-    return this.flags & NODE_WILDCARD ? (this.child('*') ?? null) : null;
+    return this.flags & NODE_WILDCARD ? (this.find(STAR, 0) ?? null) : null;
+  }
+
+  /** Whether this node's label is '*' (a source of synthesis, RFC 4592). */
+  get isWildcard(): boolean {
+    const d = this.nameData;
+    const s = this.nameStart;
+    return d[s] === 1 && d[s + 1] === 0x2a && !(this.flags & NODE_APEX);
   }
 
   /** Number of children. */
@@ -217,11 +246,71 @@ export class ZoneNode {
   }
 }
 
-/** Index of the first child whose key is >= `key` in `kids` (sorted), within [lo, hi). */
-export function lowerBound(kids: readonly ZoneNode[], key: string, lo = 0, hi = kids.length): number {
+/** Scratch for child(key). */
+const KEY = Buffer.alloc(64);
+/** The label '*'. */
+export const STAR = Buffer.from([1, 0x2a]);
+
+/** Whether `node`'s label is the lower-cased label at `s` of `lower` (case-insensitively). */
+function sameLabel(node: ZoneNode, lower: Uint8Array, s: number): boolean {
+  const d = node.nameData;
+  const p = node.nameStart;
+  const n = d[p]!;
+  if (n !== lower[s]) return false;
+  for (let i = 1; i <= n; i++) if (LOWER[d[p + i]!] !== lower[s + i]) return false;
+  return true;
+}
+
+/**
+ * `node`'s label against the lower-cased label at `s` of `lower` in canonical order (RFC 4034 6.1:
+ * octets of the lower-cased labels, a prefix first): negative, 0 or positive.
+ */
+export function compareLabel(node: ZoneNode, lower: Uint8Array, s: number): number {
+  const d = node.nameData;
+  const p = node.nameStart;
+  const n = d[p]!;
+  const m = lower[s]!;
+  const len = n < m ? n : m;
+  for (let i = 1; i <= len; i++) {
+    const a = LOWER[d[p + i]!]!;
+    const b = lower[s + i]!;
+    if (a !== b) return a - b;
+  }
+  return n - m;
+}
+
+/** The labels of two nodes in canonical order: negative, 0 or positive (a comparator for sort()). */
+export function compareNodes(a: ZoneNode, b: ZoneNode): number {
+  const d = a.nameData;
+  const p = a.nameStart;
+  const e = b.nameData;
+  const q = b.nameStart;
+  const n = d[p]!;
+  const m = e[q]!;
+  const len = n < m ? n : m;
+  for (let i = 1; i <= len; i++) {
+    const x = LOWER[d[p + i]!]!;
+    const y = LOWER[e[q + i]!]!;
+    if (x !== y) return x - y;
+  }
+  return n - m;
+}
+
+/** Index of the first of `kids` (sorted) whose label is >= the lower-cased label at `s` of `lower`, within [lo, hi). */
+export function lowerBound(kids: readonly ZoneNode[], lower: Uint8Array, s: number, lo = 0, hi = kids.length): number {
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (kids[mid]!.key < key) lo = mid + 1;
+    if (compareLabel(kids[mid]!, lower, s) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Index of the first of `kids` (sorted) whose label is >= that of `node`. */
+export function lowerBoundNode(kids: readonly ZoneNode[], node: ZoneNode, lo = 0, hi = kids.length): number {
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compareNodes(kids[mid]!, node) < 0) lo = mid + 1;
     else hi = mid;
   }
   return lo;
