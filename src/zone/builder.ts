@@ -23,6 +23,7 @@ import {
   compareNodes,
   lowerBound,
   lowerBoundNode,
+  MAX_RECORDS,
   NODE_APEX,
   NODE_DELEGATION,
   NODE_DNAME,
@@ -169,6 +170,10 @@ function sameRun(a: RRset, data: Buffer, start: number, count: number): boolean 
   return data.length >= start + len && a.data.compare(data, start, start + len, a.start, aEnd) === 0;
 }
 
+function tooMany(zone: string, owner: Buffer, type: number): ZoneError {
+  return new ZoneError(zone, `more than ${MAX_RECORDS} records of type ${type} at ${nameToText(owner)}`);
+}
+
 /** Why `node` breaks the per-name rules, or undefined (the checks Knot and BIND make at load). */
 function nodeProblem(node: ZoneNode): string | undefined {
   const where = (): string => nameToText(node.name);
@@ -265,6 +270,8 @@ export class ZoneBuilder {
   /** Names that may break a per-name rule, checked by finish(). */
   private readonly suspects = new Set<ZoneNode>();
   private readonly tails = new Map<ZoneNode, Tail>();
+  /** Nodes whose children array grew in place (with spare room V8 gives a growing array). */
+  private readonly grown = new Set<ZoneNode>();
 
   constructor(readonly origin: Buffer) {
     this.zoneText = nameToText(origin);
@@ -307,6 +314,9 @@ export class ZoneBuilder {
     checkZone(this.zoneText, this.apex, this.suspects);
     for (const [node, tail] of this.tails) this.merge(node, tail);
     this.tails.clear();
+    // Exact-length copies: a grown array keeps up to half its length spare.
+    for (const node of this.grown) node.kids = (node.kids as ZoneNode[]).slice();
+    this.grown.clear();
     this.orphanTtls.clear();
     this.suspects.clear();
     if (this.lost > this.arena.taken / 4) this.compact();
@@ -419,6 +429,7 @@ export class ZoneBuilder {
         return;
       }
     }
+    if (n >= EXACT - 1) this.grown.add(parent);
     if (compareNodes(k[n - 1]!, child) < 0) {
       parent.kids = append(k, child);
     } else if (n < EXACT) {
@@ -471,6 +482,7 @@ export class ZoneBuilder {
       return;
     }
     if (!this.isNew(os, rdata)) return;
+    if (os.rrset.count >= MAX_RECORDS) throw tooMany(this.zoneText, node.name, type);
     this.keep(os, ttl, rdata, 0, rdata.length);
     this.records++;
     if (type === Type.CNAME || type === Type.DNAME) this.suspects.add(node);
@@ -675,6 +687,7 @@ export class ZoneEditor {
    */
   put(owner: Buffer, type: number, ttl: number, rdata: Buffer[]): void {
     if (this.finished) throw new Error('ZoneEditor.put after finish');
+    if (rdata.length > MAX_RECORDS) throw tooMany(this.zoneText, owner, type);
     const path = this.path(owner, rdata.length > 0);
     if (path === undefined) return;
     const node = path[path.length - 1]!;

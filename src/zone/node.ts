@@ -12,6 +12,9 @@
 
 import { LOWER } from '../wire/name.js';
 
+/** Records an RRset may hold (Knot's limit too: its record count is 16 bits). */
+export const MAX_RECORDS = 0xffff;
+
 /** An empty run of records (an RRset being built has no bytes yet). */
 const EMPTY = Buffer.alloc(0);
 
@@ -26,14 +29,33 @@ export class RRset {
   sigs: RRset | undefined = undefined;
   /** The next RRset of the same node (a node's RRsets are a chain: no array per node). */
   next: RRset | null = null;
+  /** The type (low 16 bits) and the number of records (high 16 bits) in one small integer field. */
+  private tc: number;
   constructor(
-    readonly type: number,
+    type: number,
     public ttl: number,
     public data: Buffer = EMPTY,
     public start = 0,
-    /** Number of records: de-duplicated, in the order first seen (RRSIGs grouped by type covered). */
-    public count = 0,
-  ) {}
+    count = 0,
+  ) {
+    this.tc = (type & 0xffff) | (count << 16);
+  }
+
+  get type(): number {
+    return this.tc & 0xffff;
+  }
+
+  /**
+   * Number of records (at most MAX_RECORDS): de-duplicated, in the order first seen (RRSIGs grouped
+   * by type covered).
+   */
+  get count(): number {
+    return this.tc >>> 16;
+  }
+
+  set count(n: number) {
+    this.tc = (this.tc & 0xffff) | (n << 16);
+  }
 
   /** An RRset of its own holding `rdata` (copied into one small Buffer). */
   static of(type: number, ttl: number, rdata: readonly Uint8Array[]): RRset {
@@ -104,6 +126,9 @@ export const NODE_OCCLUDED = 8;
 /** Has a '*' child (RFC 4592 source of synthesis): saves a search on every name error. */
 export const NODE_WILDCARD = 16;
 
+const FLAG_BITS = 5;
+const FLAG_MASK = (1 << FLAG_BITS) - 1;
+
 /** The rrsets of a node that owns none (an empty non-terminal): shared, never mutated. */
 export const NO_RRSETS: readonly RRset[] = Object.freeze([]);
 
@@ -119,7 +144,8 @@ export class ZoneNode {
    * rrsets setter).
    */
   sets: RRset | null = null;
-  flags = 0;
+  /** nameStart (high bits) and the flags (low FLAG_BITS bits) in one small integer field. */
+  private sf: number;
 
   constructor(
     /**
@@ -127,8 +153,24 @@ export class ZoneNode {
      * of the zone's, shared with other names (no Buffer object per node).
      */
     readonly nameData: Buffer,
-    readonly nameStart: number,
-  ) {}
+    nameStart: number,
+  ) {
+    if (nameStart >= 1 << (31 - FLAG_BITS)) throw new RangeError('name offset out of range');
+    this.sf = nameStart << FLAG_BITS;
+  }
+
+  get nameStart(): number {
+    return this.sf >>> FLAG_BITS;
+  }
+
+  /** NODE_* bits. */
+  get flags(): number {
+    return this.sf & FLAG_MASK;
+  }
+
+  set flags(f: number) {
+    this.sf = (this.sf & ~FLAG_MASK) | (f & FLAG_MASK);
+  }
 
   /**
    * Lower-cased label (latin1), '' for the apex: a new string each time (tries are searched by the
