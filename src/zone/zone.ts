@@ -92,9 +92,18 @@ export class Zone {
     const stack: ZoneNode[] = [this.apex];
     while (stack.length > 0) {
       const node = stack.pop()!;
-      for (const rrset of node.rrsets) {
-        if (node === this.apex && rrset.type === Type.SOA) continue;
-        for (const rdata of rrset.rdata) yield { owner: node.name, type: rrset.type, class: 1, ttl: rrset.ttl, rdata };
+      const owner = node.sets === null ? undefined : node.name;
+      for (let rrset = node.sets; rrset !== null; rrset = rrset.next) {
+        const type = rrset.type;
+        if (node === this.apex && type === Type.SOA) continue;
+        // Views of the records in the RRset's run.
+        const d = rrset.data;
+        let p = rrset.start;
+        for (let i = rrset.count; i > 0; i--) {
+          const n = (d[p]! << 8) | d[p + 1]!;
+          yield { owner: owner!, type, class: 1, ttl: rrset.ttl, rdata: d.subarray(p + 2, p + 2 + n) };
+          p += 2 + n;
+        }
       }
       for (let i = node.childCount - 1; i >= 0; i--) stack.push(node.childAt(i));
     }
