@@ -4,13 +4,14 @@
 //
 // ZoneBuilder does its work in add(), a record at a time, so a transfer's cost is spread over its
 // messages and finish() has little left: flags (cut, DNAME, occluded, wildcard) are set as nodes and
-// RRsets appear, RRSIGs are attached to the RRset they cover as they come, children are kept in
+// RRsets appear, a node's records are packed into the zone's slab when the next owner comes (RRSIGs
+// grouped by the type they cover, each group the signatures of that RRset), children are kept in
 // canonical order as they are inserted (a big node that receives names out of order keeps an
 // unsorted tail, merged in whenever it reaches an eighth of the node, so no single step sorts much),
 // and the per-name checks run only over the names that could fail them (a CNAME, a second DNAME, an
-// SOA off the apex). Octets a snapshot keeps are copied into slabs of its own (Arena): the Buffers a
-// decoded message hands us sit in Node's shared 8 kB pool between garbage that the pool could then
-// never free.
+// SOA off the apex). Octets a snapshot keeps are copied into slabs of its own (Arena, up to 1 MiB
+// each): no Buffer per record or name, and none of the Buffers a decoded message hands us, which sit
+// in Node's shared 8 kB pool between garbage that the pool could then never free.
 //
 // ZoneEditor copies the path from the apex to each changed name (path copying): the new snapshot
 // shares every untouched subtree with the old one, which is never modified and keeps serving.
