@@ -128,6 +128,7 @@ export class Responder {
   /** Encoded answers by question (see cacheKey), valid while the zone table's generation holds. */
   private readonly cache = new Map<string, { bytes: Buffer; rcode: number; generation: number }>();
   private readonly identity: Buffer | undefined;
+  private identityTxt: RRset | undefined;
   /** Where this query's rcode is counted in stats.rcodes (by transport). */
   private rcodeBase = 0;
 
@@ -746,8 +747,8 @@ export class Responder {
     if (this.identity === undefined || q.qtype !== Type.TXT && q.qtype !== Type.ANY) return Rcode.REFUSED;
     const name = q.lower.toString('latin1', 0, q.qnameLength);
     if (name !== '\x02id\x06server\x00' && name !== '\x08hostname\x04bind\x00') return Rcode.REFUSED;
-    const txt = Buffer.concat([Buffer.from([this.identity.length]), this.identity]);
-    const rrset = RRset.of(Type.TXT, 0, [txt]);
+    // The identity as one TXT string (made once).
+    const rrset = (this.identityTxt ??= RRset.of(Type.TXT, 0, [Buffer.concat([Buffer.from([this.identity.length]), this.identity])]));
     const w = this.writer;
     const o = w.o;
     if (!w.putRRset(ANSWER, null, rrset)) return Rcode.NOERROR;
