@@ -31,38 +31,44 @@ export class ResponseWriter {
   }
 
   /**
-   * Append an RRset to `section` (1 answer, 2 authority, 3 additional) with owner `owner` (a wire name,
-   * or null for "the question name"). Returns false, leaving the message as it was, when the RRset
-   * does not fit in `limit`. An RRSIG goes out with the TTL it was signed with (its Original TTL field,
-   * RFC 4034 3.1.4), each record its own, as Knot sends them, or `ttl` if that is less.
+   * Append an RRset to `section` (1 answer, 2 authority, 3 additional) with owner `owner` (a wire name
+   * from `ownerStart`, or null for "the question name"). Returns false, leaving the message as it
+   * was, when the RRset does not fit in `limit`. An RRSIG goes out with the TTL it was signed with (its
+   * Original TTL field, RFC 4034 3.1.4), each record its own, as Knot sends them, or `ttl` if that is
+   * less. The records are read from the RRset's run of octets as they are stored.
    */
-  putRRset(section: number, owner: Buffer | null, rrset: RRset, ttl = -1): boolean {
+  putRRset(section: number, owner: Uint8Array | null, rrset: RRset, ttl = -1, ownerStart = 0): boolean {
     const mark = this.o;
     const b = this.buf;
     const c = this.compressor;
     const type = rrset.type;
     const sig = type === Type.RRSIG;
     if (ttl < 0) ttl = sig ? 0xffffffff : rrset.ttl;
+    const d = rrset.data;
+    const n = rrset.count;
+    let p = rrset.start;
     let o = mark;
-    for (let i = 0; i < rrset.rdata.length; i++) {
+    for (let i = 0; i < n; i++) {
       if (owner === null) {
         b[o++] = 0xc0;
         b[o++] = 12;
       } else {
-        o = c.writeName(b, o, owner, true);
+        o = c.writeName(b, o, owner, true, ownerStart);
       }
       b.writeUInt16BE(type, o);
       b.writeUInt16BE(1, o + 2);
-      const rd = rrset.rdata[i]!;
-      b.writeUInt32BE(!sig ? ttl : rd.length >= 8 ? Math.min(ttl, rd.readUInt32BE(4)) : rrset.ttl, o + 4);
+      const len = (d[p]! << 8) | d[p + 1]!;
+      const rd = p + 2;
+      p = rd + len;
+      b.writeUInt32BE(!sig ? ttl : len >= 8 ? Math.min(ttl, d.readUInt32BE(rd + 4)) : rrset.ttl, o + 4);
       const rdStart = o + 10;
-      o = c.writeRdata(b, rdStart, type, rd);
+      o = c.writeRdata(b, rdStart, type, d, rd, p);
       b.writeUInt16BE(o - rdStart, rdStart - 2);
       // The compressor ignores targets past the write position, so rolling back is safe.
       if (o > this.limit) return false;
     }
     this.o = o;
-    this.counts[section]! += rrset.rdata.length;
+    this.counts[section]! += n;
     return true;
   }
 

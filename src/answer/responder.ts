@@ -24,9 +24,9 @@
 // No sockets here: bytes in, bytes out.
 
 import { Class, Flag, Opcode, Rcode, Type } from '../wire/constants.js';
-import { isSubdomain, LOWER, MAX_NAME_LENGTH } from '../wire/name.js';
+import { isSubdomainAt, LOWER, MAX_NAME_LENGTH } from '../wire/name.js';
 import { DENIAL_NONE, DENIAL_NSEC3, isNsec3Owner, nsecCovering, type ZoneDnssec } from '../zone/dnssec.js';
-import { NODE_DELEGATION, NODE_DNAME, type RRset, type ZoneNode } from '../zone/node.js';
+import { NODE_DELEGATION, NODE_DNAME, RRset, type ZoneNode } from '../zone/node.js';
 import type { Zone } from '../zone/zone.js';
 import { UnservedZone, type ZoneTable } from '../zone/zone-table.js';
 import { PARSE_DROP, PARSE_FORMERR, Query } from './query.js';
@@ -91,27 +91,26 @@ class LowerName {
   count = 0;
   length = 0;
 
-  set(name: Uint8Array): void {
+  /** Take the name at `start` of `name`. */
+  set(name: Uint8Array, start = 0): void {
     let n = 0;
     let p = 0;
+    let q = start;
     const lower = this.lower;
     for (;;) {
-      const l = name[p]!;
+      const l = name[q]!;
       if (l === 0) break;
       this.starts[n++] = p;
       lower[p] = l;
-      for (let k = 1; k <= l; k++) lower[p + k] = LOWER[name[p + k]!]!;
+      for (let k = 1; k <= l; k++) lower[p + k] = LOWER[name[q + k]!]!;
       p += l + 1;
+      q += l + 1;
     }
     lower[p] = 0;
     this.count = n;
     this.length = p + 1;
   }
 
-  labelKey(i: number): string {
-    const s = this.starts[i]!;
-    return this.lower.toString('latin1', s + 1, s + 1 + this.lower[s]!);
-  }
 }
 
 export class Responder {
@@ -122,12 +121,14 @@ export class Responder {
   /** Scratch: CNAME/DNAME RRsets already in the answer (a loop check), and the steps followed. */
   private readonly chain: RRset[] = [];
   private steps = 0;
-  /** Targets whose A/AAAA go into the additional section (NS, MX, SRV in answer and authority). */
-  private readonly extraNames: Buffer[] = [];
+  /** Targets whose A/AAAA go into the additional section (NS, MX, SRV in answer and authority): names at extraStarts[k] of extraNames[k] (stored RDATA). */
+  private readonly extraNames: Uint8Array[] = [];
+  private readonly extraStarts: number[] = [];
   private readonly optTemplate: Buffer;
   /** Encoded answers by question (see cacheKey), valid while the zone table's generation holds. */
   private readonly cache = new Map<string, { bytes: Buffer; rcode: number; generation: number }>();
   private readonly identity: Buffer | undefined;
+  private identityTxt: RRset | undefined;
   /** Where this query's rcode is counted in stats.rcodes (by transport). */
   private rcodeBase = 0;
 
@@ -135,7 +136,8 @@ export class Responder {
   private signed = false;
   private dnssec: ZoneDnssec | null = null;
   /** RRSIGs waiting for the end of their section: owners (null: the question name) and sets. */
-  private readonly sigOwners: (Buffer | null)[] = [];
+  private readonly sigOwners: (Uint8Array | null)[] = [];
+  private readonly sigOwnerStarts: number[] = [];
   private readonly sigSets: RRset[] = [];
   /** A TTL they may not exceed, or -1 (the SOA's in a negative answer, RFC 2308 5). */
   private readonly sigTtls: number[] = [];
@@ -272,6 +274,7 @@ export class Responder {
     this.chain.length = 0;
     this.steps = 0;
     this.extraNames.length = 0;
+    this.extraStarts.length = 0;
     this.yxdomain = false;
     const ds = zone.dnssec;
     this.dnssec = ds;
@@ -286,14 +289,15 @@ export class Responder {
     const aa = state === REFERRAL ? 0 : Flag.AA;
     while (state === FOLLOW) {
       const target = this.nextName!;
-      if (!isSubdomain(target, zone.origin)) {
+      const at = this.nextStart;
+      if (!isSubdomainAt(target, at, zone.origin)) {
         state = HIT;
         break;
       }
       const c = this.cursor;
-      c.set(target);
+      c.set(target, at);
       this.nameEnd = c.length;
-      state = this.solve(c.lower, c.starts, c.count, zone, target);
+      state = this.solve(c.lower, c.starts, c.count, zone, target, at);
     }
     // Truncation (RFC 2181 9) as Knot does it: the RRset that does not fit is left out, the message
     // ends there with what it has, TC set; the sections after are not started.
@@ -309,18 +313,22 @@ export class Responder {
       if (this.signed) this.queueSigs(zone.origin, zone.soa, zone.negativeTtl);
     } else if (state === REFERRAL) {
       const ns = this.cut!.get(Type.NS)!;
-      if (!w.putRRset(AUTHORITY, this.cut!.name, ns)) return rcode | aa | Flag.TC;
+      const cut = this.cut!;
+      if (!w.putRRset(AUTHORITY, cut.nameData, ns, -1, cut.nameStart)) return rcode | aa | Flag.TC;
       this.noteExtras(ns);
-      if (this.signed) this.queueSigs(this.cut!.name, ns);
+      if (this.signed) this.queueSigs(cut.nameData, ns, -1, cut.nameStart);
     }
     if (this.signed && !this.prove(zone, state)) return rcode | aa | Flag.TC;
     // In-bailiwick glue that does not fit sets TC (RFC 9471); other additionals are just left out.
-    const glueMissing = this.putAdditional(zone, state === REFERRAL ? this.cut!.name : null);
+    const glueMissing = this.putAdditional(zone, state === REFERRAL ? this.cut : null);
     return rcode | aa | (glueMissing ? Flag.TC : 0);
   }
 
-  /** Set by solve(): the name to follow (CNAME/DNAME target), the cut of a referral, YXDOMAIN. */
-  private nextName: Buffer | null = null;
+  /** Set by solve(): the name to follow (CNAME/DNAME target, at nextStart), the cut of a referral, YXDOMAIN. */
+  private nextName: Uint8Array | null = null;
+  private nextStart = 0;
+  /** Where the owner name given to solve() starts in its buffer. */
+  private ownerStart = 0;
   private cut: ZoneNode | null = null;
   private yxdomain = false;
 
@@ -328,7 +336,8 @@ export class Responder {
    * Find `name` (lower-cased labels in `lower` at `starts`, `count` labels) in `zone` and put what
    * answers it. `owner` is the name as it should appear in the answer (null: the question name).
    */
-  private solve(lower: Buffer, starts: Int32Array, count: number, zone: Zone, owner: Buffer | null): number {
+  private solve(lower: Buffer, starts: Int32Array, count: number, zone: Zone, owner: Uint8Array | null, ownerStart = 0): number {
+    this.ownerStart = ownerStart;
     const apex = zone.apex;
     // Labels of the name below the apex have indexes rel-1 (next to the apex) down to 0.
     const rel = count - zone.labels;
@@ -343,7 +352,7 @@ export class Responder {
     let i = rel - 1;
     for (; i >= 0; i--) {
       const s = starts[i]!;
-      const next = node.child(lower.toString('latin1', s + 1, s + 1 + lower[s]!));
+      const next = node.find(lower, s);
       if (next === undefined) break;
       // NSEC3 records are not names of the zone (RFC 5155 7.2.8 hashed owners; Knot keeps them apart).
       if (d === 0 && next.kids === null && this.dnssec!.denial === DENIAL_NSEC3 && isNsec3Owner(next)) break;
@@ -367,7 +376,8 @@ export class Responder {
     return this.found(node, owner, qtype, false);
   }
 
-  private found(node: ZoneNode, owner: Buffer | null, qtype: number, wildcard: boolean): number {
+  private found(node: ZoneNode, owner: Uint8Array | null, qtype: number, wildcard: boolean): number {
+    const os = this.ownerStart;
     const w = this.writer;
     this.match = node;
     if (wildcard && this.signed) this.visitWildcard(node);
@@ -377,29 +387,30 @@ export class Responder {
       if (++this.steps > MAX_CHAIN) return HIT;
       // A loop: what is in the answer is the answer. (A wildcard CNAME has a new owner each time.)
       if (!wildcard && this.chain.includes(cname)) return HIT;
-      if (!w.putRRset(ANSWER, owner, cname)) return TRUNCATED;
-      if (this.signed) this.queueSigs(owner, cname);
+      if (!w.putRRset(ANSWER, owner, cname, -1, os)) return TRUNCATED;
+      if (this.signed) this.queueSigs(owner, cname, -1, os);
       this.chain.push(cname);
-      this.nextName = cname.rdata[0]!;
+      this.nextName = cname.data;
+      this.nextStart = cname.start + 2;
       return FOLLOW;
     }
     let rrset: RRset | undefined;
     if (qtype === Type.ANY) {
       // RFC 8482 4.1: one RRset, the one of the lowest type (Knot's pick), whatever the transport.
-      for (const r of node.rrsets) if (rrset === undefined || r.type < rrset.type) rrset = r;
+      for (let r = node.sets; r !== null; r = r.next) if (rrset === undefined || r.type < rrset.type) rrset = r;
     } else if (qtype === Type.RRSIG) {
       // Likewise for RRSIG (RFC 8482 7 leaves it open): the signatures of one RRset, the signed
       // one of the lowest type, as Knot answers.
       let signed: RRset | undefined;
-      for (const r of node.rrsets) if (r.sigs !== undefined && (signed === undefined || r.type < signed.type)) signed = r;
+      for (let r = node.sets; r !== null; r = r.next) if (r.sigs !== undefined && (signed === undefined || r.type < signed.type)) signed = r;
       rrset = signed?.sigs;
     } else {
       rrset = node.get(qtype);
     }
     if (rrset === undefined) return NODATA;
-    if (!w.putRRset(ANSWER, owner, rrset)) return TRUNCATED;
+    if (!w.putRRset(ANSWER, owner, rrset, -1, os)) return TRUNCATED;
     if (this.signed) {
-      this.queueSigs(owner, rrset);
+      this.queueSigs(owner, rrset, -1, os);
       // An NSEC in the answer is not repeated as a proof (Knot's duplicate check, by RRset).
       if (rrset.type === Type.NSEC) this.proofs.push(node);
     }
@@ -416,42 +427,58 @@ export class Responder {
    * DNAME substitution (RFC 6672 3.2): put the DNAME, then a CNAME from the current name to the name
    * with the DNAME owner's suffix replaced by the target; YXDOMAIN when that is too long.
    */
-  private dname(node: ZoneNode, owner: Buffer | null, starts: Int32Array, i: number): number {
+  private dname(node: ZoneNode, owner: Uint8Array | null, starts: Int32Array, i: number): number {
     const w = this.writer;
     const dname = node.get(Type.DNAME)!;
     if (++this.steps > MAX_CHAIN) return HIT;
     // The DNAME goes in once; the CNAMEs it synthesizes differ at each step.
     if (!this.chain.includes(dname)) {
-      if (!w.putRRset(ANSWER, node.name, dname)) return TRUNCATED;
-      if (this.signed) this.queueSigs(node.name, dname);
+      if (!w.putRRset(ANSWER, node.nameData, dname, -1, node.nameStart)) return TRUNCATED;
+      if (this.signed) this.queueSigs(node.nameData, dname, -1, node.nameStart);
       this.chain.push(dname);
     }
-    const current = owner ?? this.questionName();
+    // The current name: the owner given, or the question's in the response (its spelling).
+    const current = owner ?? this.writer.buf;
+    const os = owner === null ? 12 : this.ownerStart;
     // The labels of the current name left of the DNAME owner end where label i starts.
     const prefixEnd = starts[i]!;
-    const target = dname.rdata[0]!;
-    if (prefixEnd + target.length > MAX_NAME_LENGTH) {
+    const d = dname.data;
+    const targetLength = (d[dname.start]! << 8) | d[dname.start + 1]!;
+    const targetStart = dname.start + 2;
+    if (prefixEnd + targetLength > MAX_NAME_LENGTH) {
       this.yxdomain = true; // RFC 6672 2.2
       return HIT;
     }
-    const synthesized = Buffer.concat([current.subarray(0, prefixEnd), target]);
-    const cname: RRset = { type: Type.CNAME, ttl: dname.ttl, rdata: [synthesized], sigs: undefined };
-    if (!w.putRRset(ANSWER, owner, cname)) return TRUNCATED;
+    // The CNAME's one record, [RDLENGTH][name], as an RRset of its own.
+    const n = prefixEnd + targetLength;
+    const run = Buffer.allocUnsafe(2 + n);
+    run[0] = n >>> 8;
+    run[1] = n & 0xff;
+    for (let k = 0; k < prefixEnd; k++) run[2 + k] = current[os + k]!;
+    d.copy(run, 2 + prefixEnd, targetStart, targetStart + targetLength);
+    const cname = new RRset(Type.CNAME, dname.ttl, run, 0, 1);
+    if (!w.putRRset(ANSWER, owner, cname, -1, this.ownerStart)) return TRUNCATED;
     if (this.query.qtype === Type.CNAME) return HIT;
-    this.nextName = synthesized;
+    this.nextName = run;
+    this.nextStart = 2;
     return FOLLOW;
-  }
-
-  /** The question name in its original spelling, copied out of the response. */
-  private questionName(): Buffer {
-    return Buffer.from(this.writer.buf.subarray(12, 12 + this.query.qnameLength));
   }
 
   private noteExtras(rrset: RRset): void {
     const t = rrset.type;
-    if (t === Type.NS) for (const rd of rrset.rdata) this.extraNames.push(rd);
-    else if (t === Type.MX) for (const rd of rrset.rdata) this.extraNames.push(rd.subarray(2));
-    else if (t === Type.SRV) for (const rd of rrset.rdata) this.extraNames.push(rd.subarray(6));
+    // Offset of the name in the RDATA (RFC 1035 3.3.11, 3.3.9; RFC 2782).
+    const skip = t === Type.NS ? 0 : t === Type.MX ? 2 : t === Type.SRV ? 6 : -1;
+    if (skip < 0) return;
+    const d = rrset.data;
+    let p = rrset.start;
+    for (let i = 0; i < rrset.count; i++) {
+      const len = (d[p]! << 8) | d[p + 1]!;
+      if (len > skip) {
+        this.extraNames.push(d);
+        this.extraStarts.push(p + 2 + skip);
+      }
+      p += 2 + len;
+    }
   }
 
   /**
@@ -459,30 +486,32 @@ export class Responder {
    * included), A before AAAA; an RRset that does not fit is left out. In-bailiwick glue of a referral
    * that does not fit ends the section and sets TC (RFC 9471); returns true then.
    */
-  private putAdditional(zone: Zone, cut: Buffer | null): boolean {
+  private putAdditional(zone: Zone, cut: ZoneNode | null): boolean {
     const names = this.extraNames;
+    const at = this.extraStarts;
     const seen: ZoneNode[] = [];
     const w = this.writer;
     const signed = this.signed;
     for (let k = 0; k < names.length; k++) {
       const name = names[k]!;
-      if (!isSubdomain(name, zone.origin)) continue;
+      const s = at[k]!;
+      if (!isSubdomainAt(name, s, zone.origin)) continue;
       const c = this.cursor;
-      c.set(name);
+      c.set(name, s);
       const node = this.lookupAdditional(zone, c);
       if (node === undefined || seen.includes(node)) continue;
       seen.push(node);
-      const glue = cut !== null && isSubdomain(name, cut);
+      const glue = cut !== null && isSubdomainAt(name, s, cut.nameData, cut.nameStart);
       const a = node.get(Type.A);
       if (a !== undefined) {
-        if (w.putRRset(ADDITIONAL, name, a)) {
-          if (signed) this.queueSigs(name, a);
+        if (w.putRRset(ADDITIONAL, name, a, -1, s)) {
+          if (signed) this.queueSigs(name, a, -1, s);
         } else if (glue) return true;
       }
       const aaaa = node.get(Type.AAAA);
       if (aaaa !== undefined) {
-        if (w.putRRset(ADDITIONAL, name, aaaa)) {
-          if (signed) this.queueSigs(name, aaaa);
+        if (w.putRRset(ADDITIONAL, name, aaaa, -1, s)) {
+          if (signed) this.queueSigs(name, aaaa, -1, s);
         } else if (glue) return true;
       }
     }
@@ -496,11 +525,12 @@ export class Responder {
   // ---------------------------------------------------------------------------------------------
 
   /** Note the RRSIGs of `rrset` (written with owner `owner`) for the end of the section. */
-  private queueSigs(owner: Buffer | null, rrset: RRset, ttl = -1): void {
+  private queueSigs(owner: Uint8Array | null, rrset: RRset, ttl = -1, ownerStart = 0): void {
     const sigs = rrset.sigs;
     if (sigs === undefined) return;
     const n = this.sigCount++;
     this.sigOwners[n] = owner;
+    this.sigOwnerStarts[n] = ownerStart;
     this.sigSets[n] = sigs;
     this.sigTtls[n] = ttl;
   }
@@ -514,7 +544,7 @@ export class Responder {
     const n = this.sigCount;
     this.sigCount = 0;
     for (let k = 0; k < n; k++) {
-      if (!w.putRRset(section, this.sigOwners[k]!, this.sigSets[k]!, this.sigTtls[k]!)) return optional;
+      if (!w.putRRset(section, this.sigOwners[k]!, this.sigSets[k]!, this.sigTtls[k]!, this.sigOwnerStarts[k]!)) return optional;
     }
     return true;
   }
@@ -549,8 +579,8 @@ export class Responder {
       const cut = this.cut!;
       const dsSet = cut.get(Type.DS);
       if (dsSet !== undefined) {
-        if (!this.writer.putRRset(AUTHORITY, cut.name, dsSet)) return false;
-        this.queueSigs(cut.name, dsSet);
+        if (!this.writer.putRRset(AUTHORITY, cut.nameData, dsSet, -1, cut.nameStart)) return false;
+        this.queueSigs(cut.nameData, dsSet, -1, cut.nameStart);
       } else {
         ok = this.nodata(zone, cut);
       }
@@ -570,8 +600,8 @@ export class Responder {
     const rrset = node.get(type);
     if (rrset === undefined || this.proofs.includes(node)) return true;
     this.proofs.push(node);
-    if (!this.writer.putRRset(AUTHORITY, node.name, rrset)) return false;
-    this.queueSigs(node.name, rrset);
+    if (!this.writer.putRRset(AUTHORITY, node.nameData, rrset, -1, node.nameStart)) return false;
+    this.queueSigs(node.nameData, rrset, -1, node.nameStart);
     return true;
   }
 
@@ -622,7 +652,7 @@ export class Responder {
       if (match.isEmpty) return this.putProof(this.nsecBefore(zone), Type.NSEC);
       return this.putProof(match, Type.NSEC);
     }
-    const isWildcard = match.key === '*' && match !== this.path[this.depth];
+    const isWildcard = match.isWildcard && match !== this.path[this.depth];
     let hash: string;
     if (isWildcard) {
       const n = this.wildcardName(zone, this.depth);
@@ -705,7 +735,7 @@ export class Responder {
   private lookupAdditional(zone: Zone, c: LowerName): ZoneNode | undefined {
     let node = zone.apex;
     for (let i = c.count - zone.labels - 1; i >= 0; i--) {
-      const next = node.child(c.labelKey(i));
+      const next = node.find(c.lower, c.starts[i]!);
       if (next === undefined) return node.wildcard ?? undefined;
       node = next;
     }
@@ -718,8 +748,8 @@ export class Responder {
     if (this.identity === undefined || q.qtype !== Type.TXT && q.qtype !== Type.ANY) return Rcode.REFUSED;
     const name = q.lower.toString('latin1', 0, q.qnameLength);
     if (name !== '\x02id\x06server\x00' && name !== '\x08hostname\x04bind\x00') return Rcode.REFUSED;
-    const txt = Buffer.concat([Buffer.from([this.identity.length]), this.identity]);
-    const rrset: RRset = { type: Type.TXT, ttl: 0, rdata: [txt], sigs: undefined };
+    // The identity as one TXT string (made once).
+    const rrset = (this.identityTxt ??= RRset.of(Type.TXT, 0, [Buffer.concat([Buffer.from([this.identity.length]), this.identity])]));
     const w = this.writer;
     const o = w.o;
     if (!w.putRRset(ANSWER, null, rrset)) return Rcode.NOERROR;

@@ -29,9 +29,15 @@ export function earliestSignatureExpiration(zone: Zone, nowSec: number): number 
       for (let i = node.childCount - 1; i >= 0; i--) stack.push(node.childAt(i));
       const sigs = node.get(Type.RRSIG);
       if (sigs === undefined) continue;
-      for (const rd of sigs.rdata) {
-        if (rd.length < EXPIRATION_OFFSET + 4) continue;
-        const at = nowSec + ((rd.readUInt32BE(EXPIRATION_OFFSET) - now32) | 0); // signed 32-bit distance
+      // The records' runs, read in place (no view per record).
+      const d = sigs.data;
+      let p = sigs.start;
+      for (let i = 0; i < sigs.count; i++) {
+        const len = (d[p]! << 8) | d[p + 1]!;
+        const rd = p + 2;
+        p = rd + len;
+        if (len < EXPIRATION_OFFSET + 4) continue;
+        const at = nowSec + ((d.readUInt32BE(rd + EXPIRATION_OFFSET) - now32) | 0); // signed 32-bit distance
         if (earliest === null || at < earliest) earliest = at;
       }
     }

@@ -133,6 +133,28 @@ export function isSubdomain(name: Uint8Array, parent: Uint8Array): boolean {
   return true;
 }
 
+/**
+ * isSubdomain() for the uncompressed names at `start` of `buf` and `parentStart` of `parent` (say
+ * inside stored RDATA or a slab of names).
+ */
+export function isSubdomainAt(buf: Uint8Array, start: number, parent: Uint8Array, parentStart = 0): boolean {
+  const end = nameEndAt(buf, start);
+  const plen = nameEndAt(parent, parentStart) - parentStart;
+  if (end - start < plen) return false;
+  let i = start;
+  while (end - i > plen) i += buf[i]! + 1;
+  if (end - i !== plen) return false;
+  for (let j = 0; j < plen; j++) if (LOWER[buf[i + j]!] !== LOWER[parent[parentStart + j]!]) return false;
+  return true;
+}
+
+/** Offset just past the uncompressed name at `start` of `buf`. */
+function nameEndAt(buf: Uint8Array, start: number): number {
+  let end = start;
+  while (end < buf.length && buf[end] !== 0) end += buf[end]! + 1;
+  return end + 1;
+}
+
 /** The name with its first `n` labels removed (a view, not a copy). */
 export function stripLabels(name: Buffer, n: number): Buffer {
   let i = 0;

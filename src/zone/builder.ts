@@ -4,13 +4,14 @@
 //
 // ZoneBuilder does its work in add(), a record at a time, so a transfer's cost is spread over its
 // messages and finish() has little left: flags (cut, DNAME, occluded, wildcard) are set as nodes and
-// RRsets appear, RRSIGs are attached to the RRset they cover as they come, children are kept in
+// RRsets appear, a node's records are packed into the zone's slab when the next owner comes (RRSIGs
+// grouped by the type they cover, each group the signatures of that RRset), children are kept in
 // canonical order as they are inserted (a big node that receives names out of order keeps an
 // unsorted tail, merged in whenever it reaches an eighth of the node, so no single step sorts much),
 // and the per-name checks run only over the names that could fail them (a CNAME, a second DNAME, an
-// SOA off the apex). Octets a snapshot keeps are copied into slabs of its own (Arena): the Buffers a
-// decoded message hands us sit in Node's shared 8 kB pool between garbage that the pool could then
-// never free.
+// SOA off the apex). Octets a snapshot keeps are copied into slabs of its own (Arena, up to 1 MiB
+// each): no Buffer per record or name, and none of the Buffers a decoded message hands us, which sit
+// in Node's shared 8 kB pool between garbage that the pool could then never free.
 //
 // ZoneEditor copies the path from the apex to each changed name (path copying): the new snapshot
 // shares every untouched subtree with the old one, which is never modified and keeps serving.
@@ -19,8 +20,11 @@ import { Type } from '../wire/constants.js';
 import { canonicalCompare, isSubdomain, LOWER, nameToText } from '../wire/name.js';
 import type { ResourceRecord } from '../wire/record.js';
 import {
+  compareLabel,
+  compareNodes,
   lowerBound,
-  NO_RRSETS,
+  lowerBoundNode,
+  MAX_RECORDS,
   NODE_APEX,
   NODE_DELEGATION,
   NODE_DNAME,
@@ -43,6 +47,9 @@ const SPLICE_MAX = 2048;
 const MERGE_MIN = 256;
 /** RRsets longer than this get a hash set of their RDATA for duplicate checks while building. */
 const LINEAR_DEDUPE = 16;
+/** Slabs grow from 1 kB to this. */
+const SLAB_MAX = 1 << 20;
+const EMPTY = Buffer.alloc(0);
 
 /** `arr` with `x` appended: a new exact-length array while short, else `arr` itself, grown. */
 function append<T>(arr: T[], x: T): T[] {
@@ -67,26 +74,105 @@ function insertAt<T>(arr: readonly T[], pos: number, x: T): T[] {
   return out;
 }
 
-const byKey = (a: ZoneNode, b: ZoneNode): number => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
 
-/** Copies of octets a snapshot keeps, packed into slabs that grow from 1 kB to 64 kB. */
+/**
+ * The octets a snapshot keeps (owner names, runs of records), packed into slabs that grow from 1 kB
+ * to 1 MiB: a few big Buffers per zone rather than one per record.
+ */
 export class Arena {
-  private slab = Buffer.alloc(0);
+  /** The slab being filled. */
+  slab = EMPTY;
   private used = 0;
   private next = 1024;
+  /** Octets taken so far (slabs' unused ends not counted). */
+  taken = 0;
 
-  copy(src: Buffer, start = 0, end = src.length): Buffer {
-    const n = end - start;
+  /** Room for `n` octets: the offset in `slab` (which may be a new one) to write them at. */
+  reserve(n: number): number {
     if (this.used + n > this.slab.length) {
       this.slab = Buffer.allocUnsafeSlow(Math.max(n, this.next));
-      this.next = Math.min(this.next * 2, 65536);
+      this.next = Math.min(this.next * 2, SLAB_MAX);
       this.used = 0;
     }
     const o = this.used;
-    src.copy(this.slab, o, start, end);
     this.used = o + n;
-    return this.slab.subarray(o, o + n);
+    this.taken += n;
+    return o;
   }
+
+  /** A copy of `src` in `slab`: its offset there. */
+  put(src: Buffer): number {
+    const o = this.reserve(src.length);
+    src.copy(this.slab, o);
+    return o;
+  }
+
+  /** An RRset of `rdata` (in that order) whose run is in this arena. */
+  pack(type: number, ttl: number, rdata: readonly Uint8Array[]): RRset {
+    let n = 0;
+    for (const r of rdata) n += 2 + r.length;
+    let o = this.reserve(n);
+    const b = this.slab;
+    const rrset = new RRset(type, ttl, b, o, rdata.length);
+    for (const r of rdata) {
+      b[o] = r.length >>> 8;
+      b[o + 1] = r.length & 0xff;
+      b.set(r, o + 2);
+      o += 2 + r.length;
+    }
+    return rrset;
+  }
+}
+
+/** Type covered by the RRSIG `rdata` (RFC 4034 3.1.1), -1 when too short to say. */
+function coveredOf(rdata: Uint8Array): number {
+  return rdata.length >= 2 ? (rdata[0]! << 8) | rdata[1]! : -1;
+}
+
+/** `rrsig` RDATA grouped by type covered, the groups in order of first appearance (stable within). */
+function groupSigs(rdata: readonly Buffer[]): Buffer[] {
+  const types: number[] = [];
+  for (const d of rdata) {
+    const t = coveredOf(d);
+    if (!types.includes(t)) types.push(t);
+  }
+  if (types.length < 2) return rdata.slice();
+  const out: Buffer[] = [];
+  for (const t of types) for (const d of rdata) if (coveredOf(d) === t) out.push(d);
+  return out;
+}
+
+/** Start and count of the records of `rrsig` (grouped by type covered) that cover `type`. */
+function sigGroup(rrsig: RRset, type: number): { start: number; count: number } | undefined {
+  const d = rrsig.data;
+  let p = rrsig.start;
+  let start = -1;
+  let count = 0;
+  for (let i = 0; i < rrsig.count; i++) {
+    const n = (d[p]! << 8) | d[p + 1]!;
+    const t = n >= 2 ? (d[p + 2]! << 8) | d[p + 3]! : -1;
+    if (t === type) {
+      if (start < 0) start = p;
+      count++;
+    } else if (start >= 0) {
+      break;
+    }
+    p += 2 + n;
+  }
+  return start < 0 ? undefined : { start, count };
+}
+
+/** Whether the run of `a` holds the same octets as `count` records of `data` from `start`. */
+function sameRun(a: RRset, data: Buffer, start: number, count: number): boolean {
+  if (a.count !== count) return false;
+  if (a.data === data && a.start === start) return true;
+  const aEnd = a.end;
+  const len = aEnd - a.start;
+  return data.length >= start + len && a.data.compare(data, start, start + len, a.start, aEnd) === 0;
+}
+
+function tooMany(zone: string, owner: Buffer, type: number): ZoneError {
+  return new ZoneError(zone, `more than ${MAX_RECORDS} records of type ${type} at ${nameToText(owner)}`);
 }
 
 /** Why `node` breaks the per-name rules, or undefined (the checks Knot and BIND make at load). */
@@ -95,13 +181,13 @@ function nodeProblem(node: ZoneNode): string | undefined {
   if (!(node.flags & NODE_APEX) && node.get(Type.SOA)) return `SOA record at ${where()} is not at the apex`;
   const cname = node.get(Type.CNAME);
   if (cname) {
-    if (cname.rdata.length > 1) return `more than one CNAME at ${where()}`;
+    if (cname.count > 1) return `more than one CNAME at ${where()}`;
     for (const r of node.rrsets) {
       if (r.type !== Type.CNAME && r.type !== Type.RRSIG && r.type !== Type.NSEC) return `CNAME and other data at ${where()}`;
     }
   }
   const dname = node.get(Type.DNAME);
-  if (dname && dname.rdata.length > 1) return `more than one DNAME at ${where()}`;
+  if (dname && dname.count > 1) return `more than one DNAME at ${where()}`;
   return undefined;
 }
 
@@ -112,7 +198,7 @@ function nodeProblem(node: ZoneNode): string | undefined {
 function checkZone(zone: string, apex: ZoneNode, nodes: Iterable<ZoneNode>): void {
   const soa = apex.get(Type.SOA);
   if (!soa) throw new ZoneError(zone, 'no SOA record at the zone apex');
-  if (soa.rdata.length !== 1) throw new ZoneError(zone, 'more than one SOA record');
+  if (soa.count !== 1) throw new ZoneError(zone, 'more than one SOA record');
   if (!apex.get(Type.NS)) throw new ZoneError(zone, 'no NS records at the zone apex');
   let first: ZoneNode | undefined;
   let problem: string | undefined;
@@ -127,18 +213,17 @@ function checkZone(zone: string, apex: ZoneNode, nodes: Iterable<ZoneNode>): voi
   if (problem !== undefined) throw new ZoneError(zone, problem);
 }
 
-/** RDATA of the RRSIGs in `rrsig` that cover `type` (RFC 4034 3.1.1), in order. */
-function covering(rrsig: RRset | undefined, type: number): Buffer[] {
-  if (rrsig === undefined) return [];
-  const out: Buffer[] = [];
-  for (const d of rrsig.rdata) if (d.length >= 2 && d.readUInt16BE(0) === type) out.push(d);
-  return out;
-}
-
-interface PendingSig {
-  covered: number;
-  ttl: number;
-  rdata: Buffer;
+/** An RRset of the node being built: its records, in the builder's scratch buffer until the node is sealed. */
+interface OpenSet {
+  rrset: RRset;
+  /** Offsets in the scratch buffer of each record's [RDLENGTH][RDATA]. */
+  offs: number[];
+  /** Octets of the run. */
+  bytes: number;
+  /** RRSIG only: each record's TTL (its group's signatures take the first one's). */
+  ttls: number[] | undefined;
+  /** RDATA (latin1) of an RRset too long for a linear duplicate check. */
+  set: Set<string> | undefined;
 }
 
 /** A big node whose children arrived out of order: kids[0, sorted) is sorted, the rest is not. */
@@ -153,11 +238,19 @@ interface Tail {
  * record outside the zone; finish() runs the remaining checks and returns the Zone. The records'
  * Buffers are copied, not kept. Duplicate records are dropped; differing TTLs inside an RRset are
  * reduced to the first one seen (RFC 2181 5.2).
+ *
+ * Records come grouped by owner (zone files, AXFR): the records of the node at hand are gathered in
+ * a scratch buffer and, when the next owner comes, sealed: each RRset's run is copied into the
+ * zone's slab (RRSIGs grouped by the type they cover, each group the `sigs` of the RRset it covers).
+ * A node whose records come back later is reopened (its runs copied back to the scratch buffer; the
+ * octets it had in the slab are lost until finish() compacts a slab with much lost).
  */
 export class ZoneBuilder {
   private readonly zoneText: string;
   private readonly apex: ZoneNode;
-  private readonly arena = new Arena();
+  /** Owner names (never moved) and runs of records (moved by compact()). */
+  private readonly names = new Arena();
+  private arena = new Arena();
   private records = 0;
   private cuts = 0;
   private finished = false;
@@ -166,17 +259,24 @@ export class ZoneBuilder {
   private lastNode: ZoneNode | undefined;
   private readonly lower = Buffer.alloc(256);
   private readonly starts = new Int32Array(128);
-  /** RDATA (latin1) of the RRsets too long for a linear duplicate check. */
-  private readonly rdataSets = new Map<RRset, Set<string>>();
-  /** RRSIGs that came before the RRset they cover. */
-  private readonly pendingSigs = new Map<ZoneNode, PendingSig[]>();
+  /** The node being built and its RRsets, their records in `scratch`. */
+  private open: ZoneNode | undefined;
+  private openSets: OpenSet[] = [];
+  private scratch = Buffer.allocUnsafe(4096);
+  private scratchUsed = 0;
+  /** Octets of the slabs lost to reopened nodes. */
+  private lost = 0;
+  /** TTLs of sealed RRSIG groups whose covered RRset is not there (yet), by node and type covered. */
+  private readonly orphanTtls = new Map<ZoneNode, Map<number, number>>();
   /** Names that may break a per-name rule, checked by finish(). */
   private readonly suspects = new Set<ZoneNode>();
   private readonly tails = new Map<ZoneNode, Tail>();
+  /** Nodes whose children array grew in place (with spare room V8 gives a growing array). */
+  private readonly grown = new Set<ZoneNode>();
 
   constructor(readonly origin: Buffer) {
     this.zoneText = nameToText(origin);
-    this.apex = new ZoneNode(Buffer.from(origin), '');
+    this.apex = new ZoneNode(Buffer.from(origin), 0);
     this.apex.flags = NODE_APEX;
   }
 
@@ -196,6 +296,10 @@ export class ZoneBuilder {
       node = this.nodeOf(owner);
       this.lastOwner = owner;
       this.lastNode = node;
+      if (node !== this.open) {
+        this.seal();
+        this.reopen(node);
+      }
     }
     this.addRecord(node, rr.type, rr.ttl, rr.rdata);
   }
@@ -204,14 +308,49 @@ export class ZoneBuilder {
   finish(): Zone {
     if (this.finished) throw new Error('ZoneBuilder.finish called twice');
     this.finished = true;
+    this.seal();
+    this.open = undefined;
+    this.scratch = EMPTY;
     this.lastOwner = this.lastNode = undefined;
     checkZone(this.zoneText, this.apex, this.suspects);
     for (const [node, tail] of this.tails) this.merge(node, tail);
     this.tails.clear();
-    this.rdataSets.clear();
-    this.pendingSigs.clear();
+    // Exact-length copies: a grown array keeps up to half its length spare.
+    for (const node of this.grown) node.kids = (node.kids as ZoneNode[]).slice();
+    this.grown.clear();
+    this.orphanTtls.clear();
     this.suspects.clear();
-    return new Zone(this.apex.name, this.apex, this.records, this.cuts);
+    if (this.lost > this.arena.taken / 4) this.compact();
+    return new Zone(this.apex.nameData, this.apex, this.records, this.cuts);
+  }
+
+  /** Copy every run into new slabs, leaving the octets lost to reopened nodes behind. */
+  private compact(): void {
+    const arena = new Arena();
+    const stack: ZoneNode[] = [this.apex];
+    while (stack.length > 0) {
+      const node = stack.pop()!;
+      for (let i = 0; i < node.childCount; i++) stack.push(node.childAt(i));
+      for (const r of node.rrsets) {
+        const end = r.end;
+        const o = arena.reserve(end - r.start);
+        r.data.copy(arena.slab, o, r.start, end);
+        r.data = arena.slab;
+        r.start = o;
+      }
+      // Each group of signatures lies inside its node's RRSIG run, which has moved.
+      const rrsig = node.get(Type.RRSIG);
+      if (rrsig === undefined) continue;
+      for (const r of node.rrsets) {
+        const sigs = r.sigs;
+        const g = sigs === undefined ? undefined : sigGroup(rrsig, r.type);
+        if (g !== undefined) {
+          sigs!.data = rrsig.data;
+          sigs!.start = g.start;
+        }
+      }
+    }
+    this.arena = arena;
   }
 
   /** The node of `owner` (at or below the origin), created with its empty non-terminals if new. */
@@ -224,17 +363,20 @@ export class ZoneBuilder {
     // Length octets are <= 63, below 'A', so folding them too is harmless.
     for (let i = 0; i < stop; i++) lower[i] = LOWER[owner[i]!]!;
     let node = this.apex;
-    let copy: Buffer | undefined;
+    let copyAt = -1;
+    let slab = EMPTY;
     for (let k = n - 1; k >= 0; k--) {
       const s = starts[k]!;
-      const key = lower.toString('latin1', s + 1, s + 1 + owner[s]!);
-      let next = this.findChild(node, key);
+      let next = this.findChild(node, lower, s);
       if (next === undefined) {
         // Every node below a new one is new too: they share one copy of the owner name.
-        copy ??= this.arena.copy(owner);
-        next = new ZoneNode(s === 0 ? copy : copy.subarray(s), key);
+        if (copyAt < 0) {
+          copyAt = this.names.put(owner);
+          slab = this.names.slab;
+        }
+        next = new ZoneNode(slab, copyAt + s);
         if (node.flags & HIDES) next.flags = NODE_OCCLUDED;
-        if (key === '*') node.flags |= NODE_WILDCARD;
+        if (lower[s] === 1 && lower[s + 1] === 0x2a) node.flags |= NODE_WILDCARD;
         this.insertChild(node, next);
       }
       node = next;
@@ -242,36 +384,37 @@ export class ZoneBuilder {
     return node;
   }
 
-  private findChild(parent: ZoneNode, key: string): ZoneNode | undefined {
+  /** The child of `parent` whose label is the lower-cased label at `s` of `lower`. */
+  private findChild(parent: ZoneNode, lower: Buffer, s: number): ZoneNode | undefined {
     const k = parent.kids;
     if (k === null) return undefined;
-    if (!Array.isArray(k)) return k.key === key ? k : undefined;
+    if (!Array.isArray(k)) return compareLabel(k, lower, s) === 0 ? k : undefined;
     const n = k.length;
     const last = k[n - 1]!;
-    if (last.key === key) return last;
+    const c = compareLabel(last, lower, s);
+    if (c === 0) return last;
     if (n >= SPLICE_MAX) {
       const tail = this.tails.get(parent);
       if (tail !== undefined) {
-        const i = lowerBound(k, key, 0, tail.sorted);
-        if (i < tail.sorted && k[i]!.key === key) return k[i];
-        return tail.index.get(key);
+        const i = lowerBound(k, lower, s, 0, tail.sorted);
+        if (i < tail.sorted && compareLabel(k[i]!, lower, s) === 0) return k[i];
+        return tail.index.get(lower.toString('latin1', s + 1, s + 1 + lower[s]!));
       }
     }
-    if (last.key < key) return undefined;
-    const i = lowerBound(k, key);
-    return k[i]!.key === key ? k[i] : undefined;
+    if (c < 0) return undefined;
+    const i = lowerBound(k, lower, s);
+    return compareLabel(k[i]!, lower, s) === 0 ? k[i] : undefined;
   }
 
   /** Insert a new child, keeping the children in canonical order (but for a big node's tail). */
   private insertChild(parent: ZoneNode, child: ZoneNode): void {
     const k = parent.kids;
-    const key = child.key;
     if (k === null) {
       parent.kids = child;
       return;
     }
     if (!Array.isArray(k)) {
-      parent.kids = k.key < key ? [k, child] : [child, k];
+      parent.kids = compareNodes(k, child) < 0 ? [k, child] : [child, k];
       return;
     }
     const n = k.length;
@@ -279,7 +422,7 @@ export class ZoneBuilder {
       const tail = this.tails.get(parent);
       if (tail !== undefined) {
         k.push(child);
-        tail.index.set(key, child);
+        tail.index.set(child.key, child);
         if (n + 1 - tail.sorted >= Math.max(MERGE_MIN, tail.sorted >>> 3)) {
           this.merge(parent, tail);
           this.tails.delete(parent);
@@ -287,71 +430,191 @@ export class ZoneBuilder {
         return;
       }
     }
-    if (k[n - 1]!.key < key) {
+    if (n >= EXACT - 1) this.grown.add(parent);
+    if (compareNodes(k[n - 1]!, child) < 0) {
       parent.kids = append(k, child);
     } else if (n < EXACT) {
-      parent.kids = insertAt(k, lowerBound(k, key), child);
+      parent.kids = insertAt(k, lowerBoundNode(k, child), child);
     } else if (n < SPLICE_MAX) {
-      k.splice(lowerBound(k, key), 0, child);
+      k.splice(lowerBoundNode(k, child), 0, child);
     } else {
       k.push(child);
-      this.tails.set(parent, { sorted: n, index: new Map([[key, child]]) });
+      this.tails.set(parent, { sorted: n, index: new Map([[child.key, child]]) });
     }
   }
 
   /** Sort a big node's tail and merge it into the sorted part. */
   private merge(parent: ZoneNode, tail: Tail): void {
     const k = parent.kids as ZoneNode[];
-    const rest = k.slice(tail.sorted).sort(byKey);
+    const rest = k.slice(tail.sorted).sort(compareNodes);
     const out: ZoneNode[] = [];
     let i = 0;
     let j = 0;
     const n = tail.sorted;
-    while (i < n && j < rest.length) out.push(k[i]!.key < rest[j]!.key ? k[i++]! : rest[j++]!);
+    while (i < n && j < rest.length) out.push(compareNodes(k[i]!, rest[j]!) < 0 ? k[i++]! : rest[j++]!);
     while (i < n) out.push(k[i++]!);
     while (j < rest.length) out.push(rest[j++]!);
     parent.kids = out;
   }
 
   private addRecord(node: ZoneNode, type: number, ttl: number, rdata: Buffer): void {
-    const rrset = node.get(type);
-    if (rrset === undefined) {
-      const rd = this.arena.copy(rdata);
-      const created = new RRset(type, ttl, [rd]);
-      node.rrsets = append(node.rrsets, created);
+    const sets = this.openSets;
+    let os: OpenSet | undefined;
+    for (let i = 0; i < sets.length; i++) {
+      if (sets[i]!.rrset.type === type) {
+        os = sets[i];
+        break;
+      }
+    }
+    if (os === undefined) {
+      const created = new RRset(type, ttl);
+      // The node is being built, not published: its last RRset may be linked to the new one.
+      let last = node.sets;
+      if (last === null) node.sets = created;
+      else {
+        while (last.next !== null) last = last.next;
+        last.next = created;
+      }
+      os = { rrset: created, offs: [], bytes: 0, ttls: type === Type.RRSIG ? [] : undefined, set: undefined };
+      sets.push(os);
+      this.keep(os, ttl, rdata, 0, rdata.length);
       this.records++;
       this.created(node, created);
-      if (type === Type.RRSIG) this.signature(node, ttl, rd);
       return;
     }
-    if (!this.isNew(rrset, rdata)) return;
-    const rd = this.arena.copy(rdata);
-    rrset.rdata = append(rrset.rdata, rd);
+    if (!this.isNew(os, rdata)) return;
+    if (os.rrset.count >= MAX_RECORDS) throw tooMany(this.zoneText, node.name, type);
+    this.keep(os, ttl, rdata, 0, rdata.length);
     this.records++;
     if (type === Type.CNAME || type === Type.DNAME) this.suspects.add(node);
-    if (type === Type.RRSIG) this.signature(node, ttl, rd);
   }
 
-  /** True when `rdata` is not in `rrset` yet (octet for octet). */
-  private isNew(rrset: RRset, rdata: Buffer): boolean {
-    const list = rrset.rdata;
-    if (list.length < LINEAR_DEDUPE) {
-      for (let i = 0; i < list.length; i++) {
-        const d = list[i]!;
-        if (d.length === rdata.length && d.equals(rdata)) return false;
+  /** Append the record `src[start, end)` to `os`, in the scratch buffer. */
+  private keep(os: OpenSet, ttl: number, src: Buffer, start: number, end: number): void {
+    const n = end - start;
+    let o = this.scratchUsed;
+    if (o + n + 2 > this.scratch.length) {
+      const grown = Buffer.allocUnsafe(Math.max(2 * this.scratch.length, o + n + 2));
+      this.scratch.copy(grown, 0, 0, o);
+      this.scratch = grown;
+    }
+    const b = this.scratch;
+    b[o] = n >>> 8;
+    b[o + 1] = n & 0xff;
+    src.copy(b, o + 2, start, end);
+    os.offs.push(o);
+    os.bytes += n + 2;
+    os.ttls?.push(ttl);
+    os.set?.add(b.toString('latin1', o + 2, o + 2 + n));
+    os.rrset.count++;
+    this.scratchUsed = o + n + 2;
+  }
+
+  /** True when `rdata` is not in `os` yet (octet for octet). */
+  private isNew(os: OpenSet, rdata: Buffer): boolean {
+    const offs = os.offs;
+    const b = this.scratch;
+    const len = rdata.length;
+    if (offs.length < LINEAR_DEDUPE) {
+      for (let i = 0; i < offs.length; i++) {
+        const o = offs[i]!;
+        if (((b[o]! << 8) | b[o + 1]!) === len && b.compare(rdata, 0, len, o + 2, o + 2 + len) === 0) return false;
       }
       return true;
     }
-    let set = this.rdataSets.get(rrset);
+    let set = os.set;
     if (set === undefined) {
       set = new Set();
-      for (const d of list) set.add(d.toString('latin1'));
-      this.rdataSets.set(rrset, set);
+      for (const o of offs) set.add(b.toString('latin1', o + 2, o + 2 + ((b[o]! << 8) | b[o + 1]!)));
+      os.set = set;
     }
-    const key = rdata.toString('latin1');
-    if (set.has(key)) return false;
-    set.add(key);
-    return true;
+    return !set.has(rdata.toString('latin1'));
+  }
+
+  /**
+   * Copy the runs of the open node into the slab: its RRsets' records in order, then its RRSIGs
+   * grouped by type covered, each group the `sigs` of the RRset it covers.
+   */
+  private seal(): void {
+    const node = this.open;
+    const sets = this.openSets;
+    this.open = undefined;
+    if (node === undefined || sets.length === 0) return;
+    let total = 0;
+    for (const os of sets) total += os.bytes;
+    const arena = this.arena;
+    let o = arena.reserve(total);
+    const slab = arena.slab;
+    const b = this.scratch;
+    let sig: OpenSet | undefined;
+    for (const os of sets) {
+      const r = os.rrset;
+      r.sigs = undefined;
+      if (r.type === Type.RRSIG) {
+        sig = os;
+        continue;
+      }
+      r.data = slab;
+      r.start = o;
+      for (const at of os.offs) o += b.copy(slab, o, at, at + 2 + ((b[at]! << 8) | b[at + 1]!));
+    }
+    if (sig !== undefined) {
+      const r = sig.rrset;
+      r.data = slab;
+      r.start = o;
+      const offs = sig.offs;
+      const ttls = sig.ttls!;
+      const covered = offs.map((at) => (((b[at]! << 8) | b[at + 1]!) >= 2 ? (b[at + 2]! << 8) | b[at + 3]! : -1));
+      const types: number[] = [];
+      for (const t of covered) if (!types.includes(t)) types.push(t);
+      let orphans: Map<number, number> | undefined;
+      for (const t of types) {
+        const start = o;
+        let count = 0;
+        let ttl = -1;
+        for (let i = 0; i < offs.length; i++) {
+          if (covered[i] !== t) continue;
+          const at = offs[i]!;
+          o += b.copy(slab, o, at, at + 2 + ((b[at]! << 8) | b[at + 1]!));
+          if (count++ === 0) ttl = ttls[i]!;
+        }
+        const target = t < 0 ? undefined : node.get(t);
+        if (target !== undefined) target.sigs = new RRset(Type.RRSIG, ttl, slab, start, count);
+        else (orphans ??= new Map()).set(t, ttl);
+      }
+      if (orphans !== undefined) this.orphanTtls.set(node, orphans);
+    }
+    this.openSets = [];
+    this.scratchUsed = 0;
+  }
+
+  /** Make `node` the open node, its records (if it has some already) back in the scratch buffer. */
+  private reopen(node: ZoneNode): void {
+    this.open = node;
+    const rrsets = node.rrsets;
+    if (rrsets.length === 0) return;
+    const orphans = this.orphanTtls.get(node);
+    if (orphans !== undefined) this.orphanTtls.delete(node);
+    for (const r of rrsets) {
+      const sig = r.type === Type.RRSIG;
+      const os: OpenSet = { rrset: r, offs: [], bytes: 0, ttls: sig ? [] : undefined, set: undefined };
+      const d = r.data;
+      const count = r.count;
+      r.count = 0;
+      let p = r.start;
+      for (let i = 0; i < count; i++) {
+        const n = (d[p]! << 8) | d[p + 1]!;
+        let ttl = r.ttl;
+        if (sig) {
+          const t = n >= 2 ? (d[p + 2]! << 8) | d[p + 3]! : -1;
+          ttl = (t >= 0 ? node.get(t)?.sigs?.ttl : undefined) ?? orphans?.get(t) ?? r.ttl;
+        }
+        this.keep(os, ttl, d, p + 2, p + 2 + n);
+        p += 2 + n;
+      }
+      this.lost += p - r.start;
+      this.openSets.push(os);
+    }
   }
 
   /** A new RRset at `node`: flags, rules to check, RRSIGs that were waiting for it. */
@@ -366,19 +629,7 @@ export class ZoneBuilder {
       // Names already below a new cut are glue or hidden now (in canonical order there are none).
       if (!(before & NODE_OCCLUDED)) this.occlude(node);
     }
-    if (node.rrsets.length > 1 && (type === Type.CNAME || node.get(Type.CNAME) !== undefined)) this.suspects.add(node);
-    if (this.pendingSigs.size > 0) {
-      const waiting = this.pendingSigs.get(node);
-      if (waiting !== undefined) {
-        const left = waiting.filter((s) => {
-          if (s.covered !== type) return true;
-          this.attach(rrset, s.ttl, s.rdata);
-          return false;
-        });
-        if (left.length === 0) this.pendingSigs.delete(node);
-        else this.pendingSigs.set(node, left);
-      }
-    }
+    if (node.rrsetCount > 1 && (type === Type.CNAME || node.get(Type.CNAME) !== undefined)) this.suspects.add(node);
   }
 
   /** Flag every descendant of `cut` occluded (those already flagged are below another cut). */
@@ -392,25 +643,6 @@ export class ZoneBuilder {
       node.flags |= NODE_OCCLUDED;
       for (let i = 0; i < node.childCount; i++) stack.push(node.childAt(i));
     }
-  }
-
-  /** A new RRSIG at `node`: attach it to the RRset it covers (RFC 4035 3.1), or wait for that RRset. */
-  private signature(node: ZoneNode, ttl: number, rdata: Buffer): void {
-    if (rdata.length < 2) return;
-    const covered = rdata.readUInt16BE(0);
-    const target = node.get(covered);
-    if (target !== undefined) {
-      this.attach(target, ttl, rdata);
-      return;
-    }
-    const waiting = this.pendingSigs.get(node);
-    if (waiting === undefined) this.pendingSigs.set(node, [{ covered, ttl, rdata }]);
-    else waiting.push({ covered, ttl, rdata });
-  }
-
-  private attach(target: RRset, ttl: number, rdata: Buffer): void {
-    if (target.sigs === undefined) target.sigs = new RRset(Type.RRSIG, ttl, [rdata]);
-    else target.sigs.rdata = append(target.sigs.rdata, rdata);
   }
 }
 
@@ -444,24 +676,26 @@ export class ZoneEditor {
     this.cuts = base.cuts;
   }
 
-  /** A copy of `b` in the new snapshot's own storage. */
+  /** RDATA for put(): `b` itself (put() copies what it keeps). */
   copy(b: Buffer): Buffer {
-    return this.arena.copy(b);
+    return b;
   }
 
   /**
-   * The RRset of `type` at `owner` becomes `rdata` (Buffers of the old snapshot or from copy()), with
-   * `ttl`; an empty list removes it. `owner` must be at or below the origin.
+   * The RRset of `type` at `owner` becomes `rdata` (copied into the new snapshot's own storage; an
+   * RRSIG RRset's records grouped by type covered), with `ttl`; an empty list removes it. `owner`
+   * must be at or below the origin.
    */
   put(owner: Buffer, type: number, ttl: number, rdata: Buffer[]): void {
     if (this.finished) throw new Error('ZoneEditor.put after finish');
+    if (rdata.length > MAX_RECORDS) throw tooMany(this.zoneText, owner, type);
     const path = this.path(owner, rdata.length > 0);
     if (path === undefined) return;
     const node = path[path.length - 1]!;
     const old = node.get(type);
     const rrsets = node.rrsets.filter((r) => r.type !== type);
     if (rdata.length > 0) {
-      const rrset = new RRset(type, ttl, rdata);
+      const rrset = this.arena.pack(type, ttl, type === Type.RRSIG ? groupSigs(rdata) : rdata);
       // Kept for now so that unchanged signatures can be reused by finish().
       rrset.sigs = old?.sigs;
       this.ownedSets.add(rrset);
@@ -469,8 +703,8 @@ export class ZoneEditor {
       if (at < 0) rrsets.push(rrset);
       else rrsets.splice(at, 0, rrset);
     }
-    node.rrsets = rrsets.length === 0 ? NO_RRSETS : rrsets;
-    this.records += rdata.length - (old === undefined ? 0 : old.rdata.length);
+    node.rrsets = rrsets;
+    this.records += rdata.length - (old === undefined ? 0 : old.count);
     this.touched.set(node, path);
   }
 
@@ -510,8 +744,8 @@ export class ZoneEditor {
   /** A node of the new snapshot standing for `node`: `node` itself if it is one, else a copy. */
   private own(node: ZoneNode): ZoneNode {
     if (this.owned.has(node)) return node;
-    const c = new ZoneNode(node.name, node.key);
-    c.rrsets = node.rrsets;
+    const c = new ZoneNode(node.nameData, node.nameStart);
+    c.sets = node.sets;
     c.flags = node.flags;
     const k = node.kids;
     c.kids = Array.isArray(k) ? k.slice() : k;
@@ -530,11 +764,11 @@ export class ZoneEditor {
     for (let i = 0; i < stop; i++) lower[i] = LOWER[owner[i]!]!;
     let node = this.apex;
     const path = [node];
-    let copy: Buffer | undefined;
+    let copyAt = -1;
+    let slab = EMPTY;
     for (let k = starts.length - 1; k >= 0; k--) {
       const s = starts[k]!;
-      const key = lower.toString('latin1', s + 1, s + 1 + owner[s]!);
-      let next = node.child(key);
+      let next = node.find(lower, s);
       if (next !== undefined) {
         if (!this.owned.has(next)) {
           const c = this.own(next);
@@ -543,8 +777,11 @@ export class ZoneEditor {
         }
       } else {
         if (!create) return undefined;
-        copy ??= this.arena.copy(owner);
-        next = new ZoneNode(s === 0 ? copy : copy.subarray(s), key);
+        if (copyAt < 0) {
+          copyAt = this.arena.put(owner);
+          slab = this.arena.slab;
+        }
+        next = new ZoneNode(slab, copyAt + s);
         this.owned.add(next);
         addChild(node, next);
         this.created.push([...path, next]);
@@ -559,7 +796,7 @@ export class ZoneEditor {
   private prune(path: ZoneNode[], pruned: Set<ZoneNode>): void {
     for (let i = path.length - 1; i > 0; i--) {
       const node = path[i]!;
-      if (pruned.has(node) || node.rrsets.length > 0 || node.kids !== null) return;
+      if (pruned.has(node) || node.sets !== null || node.kids !== null) return;
       removeChild(path[i - 1]!, node);
       pruned.add(node);
     }
@@ -574,15 +811,15 @@ export class ZoneEditor {
     const rrsig = node.get(Type.RRSIG);
     let out: RRset[] | undefined;
     node.rrsets.forEach((r, i) => {
-      const list = covering(rrsig, r.type);
+      const g = rrsig === undefined ? undefined : sigGroup(rrsig, r.type);
       const cur = r.sigs;
-      if (list.length === 0 ? cur === undefined : cur !== undefined && sameBuffers(cur.rdata, list)) return;
-      const sigs = list.length === 0 ? undefined : new RRset(Type.RRSIG, cur?.ttl ?? rrsig!.ttl, list);
+      if (g === undefined ? cur === undefined : cur !== undefined && sameRun(cur, rrsig!.data, g.start, g.count)) return;
+      const sigs = g === undefined ? undefined : new RRset(Type.RRSIG, cur?.ttl ?? rrsig!.ttl, rrsig!.data, g.start, g.count);
       if (this.ownedSets.has(r)) {
         r.sigs = sigs;
         return;
       }
-      const c = new RRset(r.type, r.ttl, r.rdata);
+      const c = new RRset(r.type, r.ttl, r.data, r.start, r.count);
       c.sigs = sigs;
       out ??= node.rrsets.slice();
       out[i] = c;
@@ -615,12 +852,6 @@ export class ZoneEditor {
   }
 }
 
-function sameBuffers(a: readonly Buffer[], b: readonly Buffer[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i] && !a[i]!.equals(b[i]!)) return false;
-  return true;
-}
-
 /** Put `child` in place of the child of `parent` with the same key (`parent` is owned). */
 function setChild(parent: ZoneNode, child: ZoneNode): void {
   const k = parent.kids;
@@ -628,27 +859,26 @@ function setChild(parent: ZoneNode, child: ZoneNode): void {
     parent.kids = child;
     return;
   }
-  k[lowerBound(k, child.key)] = child;
+  k[lowerBoundNode(k, child)] = child;
 }
 
 /** Insert a new child in canonical order (`parent` is owned, so are its children arrays). */
 function addChild(parent: ZoneNode, child: ZoneNode): void {
   const k = parent.kids;
-  const key = child.key;
-  if (key === '*') parent.flags |= NODE_WILDCARD;
+  if (child.isWildcard) parent.flags |= NODE_WILDCARD;
   if (k === null) parent.kids = child;
-  else if (!Array.isArray(k)) parent.kids = k.key < key ? [k, child] : [child, k];
-  else if (k.length < EXACT) parent.kids = insertAt(k, lowerBound(k, key), child);
-  else k.splice(lowerBound(k, key), 0, child);
+  else if (!Array.isArray(k)) parent.kids = compareNodes(k, child) < 0 ? [k, child] : [child, k];
+  else if (k.length < EXACT) parent.kids = insertAt(k, lowerBoundNode(k, child), child);
+  else k.splice(lowerBoundNode(k, child), 0, child);
 }
 
 function removeChild(parent: ZoneNode, child: ZoneNode): void {
   const k = parent.kids;
-  if (child.key === '*') parent.flags &= ~NODE_WILDCARD;
+  if (child.isWildcard) parent.flags &= ~NODE_WILDCARD;
   if (!Array.isArray(k)) {
     parent.kids = null;
     return;
   }
-  k.splice(lowerBound(k, child.key), 1);
+  k.splice(lowerBoundNode(k, child), 1);
   if (k.length === 1) parent.kids = k[0]!;
 }

@@ -12,7 +12,7 @@
 // that subsequence, searched by binary search on the 32-character labels.
 
 import { Type } from '../wire/constants.js';
-import { NODE_DELEGATION, type ZoneNode } from './node.js';
+import { compareLabel, lowerBoundNode, NODE_DELEGATION, STAR, type ZoneNode } from './node.js';
 
 /** Unsigned (or signed without a denial chain): served as unsigned. */
 export const DENIAL_NONE = 0;
@@ -157,7 +157,7 @@ export class ZoneDnssec {
     // Signed means a signed SOA (what Knot checks); the denial kind comes from the apex: NSEC3PARAM
     // (RFC 5155 4) names the NSEC3 chain's parameters, an NSEC there means an NSEC chain.
     const soa = apex.get(Type.SOA);
-    const param = apex.get(Type.NSEC3PARAM)?.rdata[0];
+    const param = apex.get(Type.NSEC3PARAM)?.first();
     if (soa?.sigs === undefined) {
       this.denial = DENIAL_NONE;
     } else if (param !== undefined && param.length >= 5 && param[0] === 1 && param.length >= 5 + param[4]!) {
@@ -215,7 +215,7 @@ export class ZoneDnssec {
     const apex = this.apex;
     for (let i = 0, n = apex.childCount; i < n; i++) {
       const c = apex.childAt(i);
-      if (c.key.length === 32 && isNsec3Owner(c)) {
+      if (c.nameData[c.nameStart] === 32 && isNsec3Owner(c)) {
         keys.push(c.key);
         nodes.push(c);
       }
@@ -237,14 +237,14 @@ function lowerBoundKeys(keys: readonly string[], key: string): number {
   return lo;
 }
 
-/** Number of children of `node` whose key sorts before `key`. */
-function childrenBefore(node: ZoneNode, key: string): number {
+/** Number of children of `node` whose label sorts before the lower-cased label at `s` of `lower`. */
+function childrenBefore(node: ZoneNode, lower: Uint8Array, s: number): number {
   const n = node.childCount;
   let lo = 0;
   let hi = n;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (node.childAt(mid).key < key) lo = mid + 1;
+    if (compareLabel(node.childAt(mid), lower, s) < 0) lo = mid + 1;
     else hi = mid;
   }
   return lo;
@@ -297,16 +297,12 @@ export function nsecCovering(
   const rel = count - zoneLabels; // labels first .. rel-1 are below the apex
   let limit = -1;
   for (let i = rel - 1; i >= first - (star ? 1 : 0); i--) {
-    let key: string;
-    if (i >= first) {
-      const s = starts[i]!;
-      key = lower.toString('latin1', s + 1, s + 1 + lower[s]!);
-    } else {
-      key = '*';
-    }
-    const next = node.child(key);
+    // The label: the name's, or '*'.
+    const buf = i >= first ? lower : STAR;
+    const s = i >= first ? starts[i]! : 0;
+    const next = node.find(buf, s);
     if (next === undefined) {
-      limit = childrenBefore(node, key);
+      limit = childrenBefore(node, buf, s);
       break;
     }
     node = next;
@@ -329,7 +325,7 @@ export function nsecCovering(
     if (self && n.get(Type.NSEC) !== undefined) return n;
     self = true;
     if (level === 0) return undefined;
-    limit = childrenBefore(path[level - 1]!, n.key);
+    limit = path[level - 1]!.childCount === 1 ? 0 : lowerBoundNode(path[level - 1]!.kids as ZoneNode[], n);
   }
   return undefined;
 }

@@ -54,7 +54,7 @@ export class Zone {
     this.records = records;
     this.cuts = cuts;
     this.labels = labelCount(origin);
-    const rd = soa.rdata[0]!;
+    const rd = soa.first();
     const minimum = rd.readUInt32BE(rd.length - 4);
     this.negativeTtl = Math.min(soa.ttl, minimum);
   }
@@ -75,8 +75,10 @@ export class Zone {
   }
 
   get serial(): number {
-    const rd = this.soa.rdata[0]!;
-    return rd.readUInt32BE(rd.length - 20);
+    const soa = this.soa;
+    const d = soa.data;
+    const p = soa.start;
+    return d.readUInt32BE(p + 2 + ((d[p]! << 8) | d[p + 1]!) - 20);
   }
 
   get name(): string {
@@ -86,13 +88,22 @@ export class Zone {
   /** Every record of the zone in canonical order, SOA first (for transfers and dumps). */
   *allRecords(): Generator<ResourceRecord> {
     const soa = this.soa;
-    yield { owner: this.apex.name, type: Type.SOA, class: 1, ttl: soa.ttl, rdata: soa.rdata[0]! };
+    yield { owner: this.apex.name, type: Type.SOA, class: 1, ttl: soa.ttl, rdata: soa.first() };
     const stack: ZoneNode[] = [this.apex];
     while (stack.length > 0) {
       const node = stack.pop()!;
-      for (const rrset of node.rrsets) {
-        if (node === this.apex && rrset.type === Type.SOA) continue;
-        for (const rdata of rrset.rdata) yield { owner: node.name, type: rrset.type, class: 1, ttl: rrset.ttl, rdata };
+      const owner = node.sets === null ? undefined : node.name;
+      for (let rrset = node.sets; rrset !== null; rrset = rrset.next) {
+        const type = rrset.type;
+        if (node === this.apex && type === Type.SOA) continue;
+        // Views of the records in the RRset's run.
+        const d = rrset.data;
+        let p = rrset.start;
+        for (let i = rrset.count; i > 0; i--) {
+          const n = (d[p]! << 8) | d[p + 1]!;
+          yield { owner: owner!, type, class: 1, ttl: rrset.ttl, rdata: d.subarray(p + 2, p + 2 + n) };
+          p += 2 + n;
+        }
       }
       for (let i = node.childCount - 1; i >= 0; i--) stack.push(node.childAt(i));
     }

@@ -256,11 +256,20 @@ export function referenceDump(origin: Buffer, records: readonly ResourceRecord[]
     rrsets: [...n.rrsets]
       .sort((a, b) => a.type - b.type)
       .map((r) => {
-        const d: DumpedRRset = { type: r.type, ttl: r.ttl, rdata: r.rdata.map(hex) };
+        // An RRSIG RRset keeps its records grouped by type covered, the groups in order of first
+        // appearance (each group is the signatures of one RRset, stored once).
+        const rdata = r.type === Type.RRSIG ? groupByCovered(r.rdata) : r.rdata;
+        const d: DumpedRRset = { type: r.type, ttl: r.ttl, rdata: rdata.map(hex) };
         if (r.sigs) d.sigs = { ttl: r.sigs.ttl, rdata: r.sigs.rdata.map(hex) };
         return d;
       }),
   }));
+}
+
+function groupByCovered(rdata: Buffer[]): Buffer[] {
+  const cov = (d: Buffer): number => (d.length >= 2 ? d.readUInt16BE(0) : -1);
+  const types = [...new Set(rdata.map(cov))];
+  return types.flatMap((t) => rdata.filter((d) => cov(d) === t));
 }
 
 const QTYPES = [Type.A, Type.AAAA, Type.TXT, Type.NS, Type.MX, Type.CNAME, Type.DNAME, Type.DS, Type.ANY, Type.RRSIG, Type.SOA];
