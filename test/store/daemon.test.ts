@@ -117,7 +117,8 @@ t.test('transfer, SIGKILL, restart with the primary down: the same serial at onc
   t.same(first, { rcode: 0, serial: 1001 }, `serial 1001 served from the first query, ${Date.now() - started} ms after spawn, the primary down`);
   t.match(d2.output(), /"op":"load".*"serial":1001.*"journal":1.*"msg":"zone loaded from storage"/, 'copy + one journal entry loaded');
   t.match(d2.output(), /removed a temp file left by an interrupted write/);
-  t.same(readdirSync(s.storage).filter((f) => f.endsWith('.tmp')), []);
+  // (The daemon may be writing its timers through a temp file of its own right now: look only at the crash's.)
+  t.notOk(readdirSync(s.storage).includes('example.com.zone.tmp'), 'the cut-short copy is gone');
 
   const file = path.join(s.dir, 'v2.zone');
   writeFileSync(file, v2);
