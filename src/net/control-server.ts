@@ -4,7 +4,8 @@
 // one JSON line {"ok": true, "data": ...} or {"ok": false, "error": "..."}; for `dump` the line
 // {"ok": true, "stream": true} is followed by the zone's master-file text until the socket closes.
 
-import { chmod, unlink } from 'node:fs/promises';
+import { chmod, mkdir, unlink } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import net from 'node:net';
 
 export interface ControlRequest {
@@ -29,7 +30,10 @@ export class ControlServer {
   ) {}
 
   async listen(): Promise<void> {
-    // A socket file left by a crashed daemon would make listen fail with EADDRINUSE.
+    // The directory may not exist yet (systemd's RuntimeDirectory makes /run/secondaryd; a fresh
+    // checkout running the example config has no var/). A socket file left by a crashed daemon would
+    // make listen fail with EADDRINUSE.
+    await mkdir(dirname(this.path), { recursive: true, mode: 0o755 });
     await unlink(this.path).catch(() => {});
     const server = net.createServer((socket) => this.accept(socket));
     this.server = server;
