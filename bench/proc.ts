@@ -1,7 +1,8 @@
-// /proc readings for the benchmarks: CPU time, RSS, process trees.
+// /proc readings for the benchmarks (CPU time, RSS, process trees), and building the daemon they run.
 
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 
 /** User + system CPU seconds of one process. */
 export function cpuSeconds(pid: number): number {
@@ -34,4 +35,9 @@ export function tree(pid: number): number[] {
 /** Summed VmRSS of a process tree, in MiB. */
 export function treeRssMiB(pid: number): number {
   return tree(pid).reduce((s, p) => s + rss(p), 0) / 1048576;
+}
+
+/** Build dist/ from src/ (the benchmarks run the daemon as users do, bin/secondaryd). */
+export function buildDaemon(): void {
+  execFileSync('npm', ['run', '--silent', 'build'], { cwd: path.join(import.meta.dirname, '..'), stdio: 'inherit' });
 }

@@ -27,7 +27,7 @@ import { startKnot, startNsd, type RefServer } from '../test/helpers/knot.js';
 import { freePort } from '../test/helpers/ports.js';
 import { startDaemon } from '../test/helpers/secondaryd.js';
 import { makeKeys, signZone } from '../test/helpers/signzone.js';
-import { cpuSeconds, rss, tree } from './proc.js';
+import { buildDaemon, cpuSeconds, rss, tree } from './proc.js';
 import { benchSecondary, secondaryTable, writeResult, type SecondaryBenchResult } from './secondary.js';
 
 const ORIGIN = 'bench.test.';
@@ -154,7 +154,7 @@ export async function benchQueries(opts: { records?: number; seconds?: number; d
     };
     {
       const t0 = Date.now();
-      const d = await startDaemon({ zones: [{ name: ORIGIN, file: zoneFile }] });
+      const d = await startDaemon({ zones: [{ name: ORIGIN, file: zoneFile }], built: true });
       stops.push(() => d.stop());
       loadMs.secondaryd = Date.now() - t0;
       console.log(`secondaryd loaded the zone file in ${loadMs.secondaryd} ms`);
@@ -180,7 +180,7 @@ export async function benchQueries(opts: { records?: number; seconds?: number; d
       writeFileSync(signedFile, await signZone(keys, text, { denial: 'nsec3', salt: 'aabbccdd', iterations: 5, out: 'bench.signed' }));
       console.log(`signed the zone (ldns-signzone, NSEC3, 5 iterations) in ${Date.now() - t0} ms`);
       const signedZones = [{ name: ORIGIN, file: signedFile }];
-      const d = await startDaemon({ zones: signedZones });
+      const d = await startDaemon({ zones: signedZones, built: true });
       stops.push(() => d.stop());
       signed.push(dnsperf(d.port, queries, [d.child.pid!], 'secondaryd DO=0', seconds));
       signed.push(dnsperf(d.port, queries, [d.child.pid!], 'secondaryd DO=1', seconds, true));
@@ -231,6 +231,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   const started = performance.now();
   const date = new Date().toISOString();
   execFileSync(process.execPath, [path.join(import.meta.dirname, '..', 'test/setup/ensure-tools.mjs')], { stdio: 'inherit' });
+  buildDaemon();
 
   let queries: QueryBenchResult | undefined;
   let secondary: SecondaryBenchResult | undefined;

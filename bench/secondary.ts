@@ -49,7 +49,7 @@ import { freePort } from '../test/helpers/ports.js';
 import { startDaemon, type RunningDaemon } from '../test/helpers/secondaryd.js';
 import { BIG_ZONE, bigZone } from './big-zone.js';
 import { startKnotServer, type KnotServer } from './knot-server.js';
-import { treeRssMiB } from './proc.js';
+import { buildDaemon, treeRssMiB } from './proc.js';
 
 const PROBE_ZONE = 'probe.test.';
 const PROBE_TEXT =
@@ -355,7 +355,7 @@ function daemonSecondary(dir: string, port: number, primary: Endpoint): Secondar
       d = undefined;
       last = undefined;
       err = undefined;
-      starting = startDaemon({ port, dir, zones: [], files: { 'probe.zone': PROBE_TEXT }, configText });
+      starting = startDaemon({ port, dir, zones: [], files: { 'probe.zone': PROBE_TEXT }, configText, built: true });
       starting.then(
         (x) => (d = last = x),
         (e: Error) => (err = e),
@@ -694,6 +694,7 @@ export function writeResult(prefix: string, data: unknown): string {
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  buildDaemon();
   const args = process.argv.slice(2);
   const opt = (name: string, def: number): number => {
     const i = args.indexOf(`--${name}`);

@@ -18,9 +18,11 @@ import { parseZone } from '../src/zonefile/reader.js';
 import { parseMessage } from '../test/helpers/compare.js';
 import { queryUdp } from '../test/helpers/dnsclient.js';
 import { freePort } from '../test/helpers/ports.js';
+import { buildDaemon } from './proc.js';
 import { startDaemon } from '../test/helpers/secondaryd.js';
 import { BIG_ZONE, bigZone } from './big-zone.js';
 
+buildDaemon();
 const records = Number(process.argv[2] ?? 1_000_000);
 const ZONE = BIG_ZONE;
 const origin = nameFromText(ZONE);
@@ -108,6 +110,7 @@ async function main(): Promise<void> {
     const deadPort = await freePort();
     const started = performance.now();
     const d = await startDaemon({
+      built: true,
       zones: [],
       logLevel: 'warn',
       configText:

@@ -48,6 +48,9 @@ export interface DaemonOptions {
    * stop(): a second daemon started with the same `dir` finds the first one's storage.
    */
   dir?: string;
+  /** Run the built daemon (bin/secondaryd, dist/: what users run) instead of src/ through tsx.
+   * The caller makes sure dist/ is current (`npm run build`). */
+  built?: boolean;
 }
 
 /** Spawn the CLI with arguments; for one-shot subcommands (check, ...). */
@@ -86,7 +89,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       `log:\n  level: ${opts.logLevel ?? 'info'}\nzones:\n${zonesYaml}`;
   const configPath = join(dir, 'secondaryd.yaml');
   writeFileSync(configPath, configText);
-  const child = spawn(process.execPath, ['--import=tsx', join(root, 'src/main.ts'), 'run', '-c', configPath], {
+  const entry = opts.built ? [join(root, 'bin/secondaryd')] : ['--import=tsx', join(root, 'src/main.ts')];
+  const child = spawn(process.execPath, [...entry, 'run', '-c', configPath], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
     ...(opts.env ? { env: { ...process.env, ...opts.env } } : {}),
