@@ -27,6 +27,7 @@ import type { LoadedZone, ZoneRefreshState } from './refresh/reducer.js';
 import { RefreshScheduler } from './refresh/scheduler.js';
 import { clampTimers } from './refresh/timers.js';
 import { ZoneStore } from './store/zone-store.js';
+import { rcodeToText } from './wire/constants.js';
 import { nameFromText } from './wire/name.js';
 import { signResponse, TsigError, verifyRequest } from './wire/tsig.js';
 import { buildZone, nameKey, type Zone } from './zone/zone.js';
@@ -246,7 +247,7 @@ export class Daemon implements ZoneSink {
   counters(): ServerCounters {
     const st = this.responder?.stats;
     const responses: Record<string, number> = {};
-    if (st) st.rcodes.forEach((n, i) => n > 0 && (responses[`${i < 24 ? 'udp' : 'tcp'}:${RCODE_NAMES[i % 24] ?? `RCODE${i % 24}`}`] = n));
+    if (st) st.rcodes.forEach((n, i) => n > 0 && (responses[`${i < 24 ? 'udp' : 'tcp'}:${rcodeToText(i % 24)}`] = n));
     let tcpConnections = 0;
     for (const l of this.listeners.values()) tcpConnections += l.tcp.connections;
     return {
@@ -499,8 +500,6 @@ export class Daemon implements ZoneSink {
   }
 }
 
-const RCODE_NAMES = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED', 'YXDOMAIN', 'YXRRSET', 'NXRRSET', 'NOTAUTH', 'NOTZONE'];
-RCODE_NAMES[16] = 'BADVERS';
 
 function bump(counts: Record<string, number>, key: string): void {
   counts[key] = (counts[key] ?? 0) + 1;

@@ -16,7 +16,7 @@ import os from 'node:os';
 import { formatHostPort, type HostPort } from '../config/address.js';
 import type { Config, PrimaryConfig, TsigKeyConfig, ZoneConfig } from '../config/types.js';
 import { tcpExchange, udpExchange } from '../net/xfr-client.js';
-import { Flag, Rcode, Type } from '../wire/constants.js';
+import { Flag, Rcode, rcodeToText, Type } from '../wire/constants.js';
 import { encodeMessage, type Message } from '../wire/message.js';
 import { isSubdomain, nameEquals, nameFromText, nameToText } from '../wire/name.js';
 import { decodeTsigRdata, signMessage, TsigVerifier } from '../wire/tsig.js';
@@ -50,17 +50,12 @@ export interface ProbeOptions {
 /** A signal that never aborts: the probe bounds every exchange with its own timeouts. */
 const NEVER = new AbortController().signal;
 
-const RCODE_NAMES: ReadonlyMap<number, string> = new Map(
-  Object.entries(Rcode)
-    .filter(([, v]) => v <= Rcode.NOTZONE)
-    .map(([k, v]) => [v, k]),
-);
 const TSIG_ERROR_NAMES: ReadonlyMap<number, string> = new Map([
   [16, 'BADSIG'], [17, 'BADKEY'], [18, 'BADTIME'], [19, 'BADMODE'], [20, 'BADNAME'], [21, 'BADALG'], [22, 'BADTRUNC'],
 ]);
 
 export function rcodeName(rcode: number): string {
-  return RCODE_NAMES.get(rcode) ?? `rcode ${rcode}`;
+  return rcode <= Rcode.NOTZONE ? rcodeToText(rcode) : `rcode ${rcode}`;
 }
 
 /** Where to reach this server: a wildcard listen address is reached through loopback. */

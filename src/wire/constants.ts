@@ -23,6 +23,14 @@ export const Rcode = {
   BADTRUNC: 22, BADCOOKIE: 23,
 } as const;
 
+const rcodeNames = new Map<number, string>();
+for (const [k, v] of Object.entries(Rcode)) if (!rcodeNames.has(v)) rcodeNames.set(v, k);
+
+/** Mnemonic of a header or extended rcode (16 reads BADVERS, as in an OPT record), or "RCODEnn". */
+export function rcodeToText(rcode: number): string {
+  return rcodeNames.get(rcode) ?? `RCODE${rcode}`;
+}
+
 /** Header flag bits in the 16-bit flags word. */
 export const Flag = { QR: 0x8000, AA: 0x0400, TC: 0x0200, RD: 0x0100, RA: 0x0080, AD: 0x0020, CD: 0x0010 } as const;
 
