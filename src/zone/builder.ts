@@ -31,6 +31,8 @@ import {
   NODE_OCCLUDED,
   NODE_WILDCARD,
   RRset,
+  runsLength,
+  writeRuns,
   ZoneNode,
 } from './node.js';
 import { Zone, ZoneError } from './zone.js';
@@ -109,18 +111,9 @@ export class Arena {
 
   /** An RRset of `rdata` (in that order) whose run is in this arena. */
   pack(type: number, ttl: number, rdata: readonly Uint8Array[]): RRset {
-    let n = 0;
-    for (const r of rdata) n += 2 + r.length;
-    let o = this.reserve(n);
-    const b = this.slab;
-    const rrset = new RRset(type, ttl, b, o, rdata.length);
-    for (const r of rdata) {
-      b[o] = r.length >>> 8;
-      b[o + 1] = r.length & 0xff;
-      b.set(r, o + 2);
-      o += 2 + r.length;
-    }
-    return rrset;
+    const o = this.reserve(runsLength(rdata));
+    writeRuns(this.slab, o, rdata);
+    return new RRset(type, ttl, this.slab, o, rdata.length);
   }
 }
 

@@ -103,18 +103,27 @@ export class RRset {
   }
 }
 
-/** `rdata` as one run of [RDLENGTH][RDATA] in a new Buffer of its own. */
-export function packRuns(rdata: readonly Uint8Array[]): Buffer {
+/** Octets `rdata` takes as a run of [RDLENGTH][RDATA]. */
+export function runsLength(rdata: readonly Uint8Array[]): number {
   let n = 0;
   for (const r of rdata) n += 2 + r.length;
-  const out = Buffer.allocUnsafeSlow(n);
-  let o = 0;
+  return n;
+}
+
+/** Write `rdata` as a run of [RDLENGTH][RDATA] into `out` at `o` (runsLength(rdata) octets). */
+export function writeRuns(out: Uint8Array, o: number, rdata: readonly Uint8Array[]): void {
   for (const r of rdata) {
     out[o] = r.length >>> 8;
     out[o + 1] = r.length & 0xff;
     out.set(r, o + 2);
     o += 2 + r.length;
   }
+}
+
+/** `rdata` as one run of [RDLENGTH][RDATA] in a new Buffer of its own. */
+export function packRuns(rdata: readonly Uint8Array[]): Buffer {
+  const out = Buffer.allocUnsafeSlow(runsLength(rdata));
+  writeRuns(out, 0, rdata);
   return out;
 }
 

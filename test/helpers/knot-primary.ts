@@ -42,16 +42,11 @@ export interface KnotPrimaryOptions {
 const abs = (z: string): string => (z.endsWith('.') ? z : `${z}.`);
 const safe = (z: string): string => abs(z).replace(/[^A-Za-z0-9.-]/g, '_');
 
-function config(dir: string, port: number, zones: string[], o: KnotPrimaryOptions): string {
+/** The sections every test knotd shares: loopback on `port`, one UDP worker, state, control socket
+ * and log in `dir`. */
+export function knotBaseConfig(dir: string, port: number): string {
   const q = (s: string): string => JSON.stringify(s);
-  const key = o.key ? `key:\n  - id: ${q(o.key.name)}\n    algorithm: ${o.key.algorithm}\n    secret: ${q(o.key.secret)}\n\n` : '';
-  const keyRef = o.key ? `\n    key: ${q(o.key.name)}` : '';
-  const notify = o.notify?.length
-    ? `remote:\n${o.notify.map((n, i) => `  - id: sec${i}\n    address: ${n.replace(/:(\d+)$/, '@$1')}${keyRef}\n`).join('')}\n`
-    : '';
-  const notifyRef = o.notify?.length ? `\n    notify: [${o.notify.map((_, i) => `sec${i}`).join(', ')}]` : '';
-  return `# knotd config written by test/xfr/knot-primary.ts
-server:
+  return `server:
   rundir: ${q(dir)}
   listen: 127.0.0.1@${port}
   udp-workers: 1
@@ -70,7 +65,19 @@ log:
 
 database:
   storage: ${q(dir)}
+`;
+}
 
+function config(dir: string, port: number, zones: string[], o: KnotPrimaryOptions): string {
+  const q = (s: string): string => JSON.stringify(s);
+  const key = o.key ? `key:\n  - id: ${q(o.key.name)}\n    algorithm: ${o.key.algorithm}\n    secret: ${q(o.key.secret)}\n\n` : '';
+  const keyRef = o.key ? `\n    key: ${q(o.key.name)}` : '';
+  const notify = o.notify?.length
+    ? `remote:\n${o.notify.map((n, i) => `  - id: sec${i}\n    address: ${n.replace(/:(\d+)$/, '@$1')}${keyRef}\n`).join('')}\n`
+    : '';
+  const notifyRef = o.notify?.length ? `\n    notify: [${o.notify.map((_, i) => `sec${i}`).join(', ')}]` : '';
+  return `# knotd config written by test/helpers/knot-primary.ts
+${knotBaseConfig(dir, port)}
 ${key}${notify}acl:
   - id: xfr
     address: 127.0.0.0/8${keyRef}

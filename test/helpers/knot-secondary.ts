@@ -7,6 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { knotBaseConfig } from './knot-primary.js';
 import { freePort } from './ports.js';
 import { spawnWatched } from './watched.js';
 
@@ -33,26 +34,7 @@ export async function startKnotSecondary(o: KnotSecondaryOptions): Promise<KnotS
   const q = (s: string): string => JSON.stringify(s);
   const keyRef = o.key ? `\n    key: ${q(o.key.name)}` : '';
   const conf = `# knotd config written by test/helpers/knot-secondary.ts
-server:
-  rundir: ${q(dir)}
-  listen: 127.0.0.1@${port}
-  udp-workers: 1
-  tcp-workers: 2
-  background-workers: 1
-  identity: ""
-  version: ""
-  nsid: ""
-
-control:
-  listen: ${q(path.join(dir, 'knot.sock'))}
-
-log:
-  - target: stderr
-    any: info
-
-database:
-  storage: ${q(dir)}
-
+${knotBaseConfig(dir, port)}
 ${o.key ? `key:\n  - id: ${q(o.key.name)}\n    algorithm: ${o.key.algorithm}\n    secret: ${q(o.key.secret)}\n\n` : ''}remote:
   - id: primary
     address: ${o.primary.host}@${o.primary.port}${keyRef}
