@@ -3,7 +3,7 @@
 // renderer; this one favours strictness and clarity.
 //
 // Decoding is strict and bounded: counts are checked against the octets left before anything is
-// allocated, names go through readName (backward pointers only), RDATA through readRdata (names of
+// allocated, names go through NameReader (backward pointers only), RDATA through readRdataInto (names of
 // RFC 3597 4 types decompressed, lengths exact), and anything malformed throws WireFormatError,
 // never another exception type. The OPT and TSIG records are taken out of the additional section
 // into `edns` and `tsig`; encoding puts them back, OPT then TSIG, last.
@@ -14,8 +14,7 @@ import { decodeOpt, encodeOptions, optTtl } from './edns.js';
 import type { Edns } from './edns.js';
 import { WireFormatError } from './errors.js';
 import { nameEquals, readName } from './name.js';
-import { readRdata } from './rdata.js';
-import type { ResourceRecord } from './record.js';
+import { RecordReader, type ResourceRecord } from './record.js';
 
 export interface Question {
   name: Buffer;
@@ -50,6 +49,9 @@ export interface Message {
   additional: ResourceRecord[];
   edns?: Edns;
   tsig?: MessageTsig;
+  /** With DecodeOptions.lazyAnswer: offset of the first answer record, and how many there are. */
+  answerStart?: number;
+  answerCount?: number;
 }
 
 export interface EncodeOptions {
@@ -75,12 +77,16 @@ function u16(b: Uint8Array, p: number): number {
   return (b[p]! << 8) | b[p + 1]!;
 }
 
-function u32(b: Uint8Array, p: number): number {
-  return ((b[p]! << 24) | (b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!) >>> 0;
+export interface DecodeOptions {
+  /**
+   * Leave the answer section undecoded (`answer` empty, its framing checked): its records are read
+   * from `answerStart` with a RecordReader, one at a time (a zone transfer's thousand per message).
+   */
+  lazyAnswer?: boolean;
 }
 
 /** Decode a whole message. Throws WireFormatError (only) for anything malformed. */
-export function decodeMessage(buf: Uint8Array): Message {
+export function decodeMessage(buf: Uint8Array, opts: DecodeOptions = {}): Message {
   const len = buf.length;
   if (len < HEADER) throw new WireFormatError(`message of ${len} octets is shorter than the header`);
   const id = u16(buf, 0);
@@ -102,38 +108,32 @@ export function decodeMessage(buf: Uint8Array): Message {
     p = next + 4;
   }
 
-  const readRR = (): { rr: ResourceRecord; start: number } => {
-    const start = p;
-    const { name, next } = readName(buf, p);
-    if (next + 10 > len) throw new WireFormatError('record header runs past the end of the message');
-    const type = u16(buf, next);
-    const rdlen = u16(buf, next + 8);
-    const rdStart = next + 10;
-    if (rdStart + rdlen > len) throw new WireFormatError('RDLENGTH runs past the end of the message');
-    const rdata = readRdata(buf, rdStart, rdlen, type);
-    p = rdStart + rdlen;
-    return { rr: { owner: name, type, class: u16(buf, next + 2), ttl: u32(buf, next + 4), rdata }, start };
-  };
-
+  const reader = new RecordReader();
+  reader.reset(buf, p);
   const section = (count: number, what: string): ResourceRecord[] => {
     const out: ResourceRecord[] = [];
     for (let i = 0; i < count; i++) {
-      const { rr } = readRR();
-      if (rr.type === Type.OPT || rr.type === Type.TSIG) {
-        throw new WireFormatError(`${rr.type === Type.OPT ? 'OPT' : 'TSIG'} record in the ${what} section`);
+      reader.next();
+      if (reader.type === Type.OPT || reader.type === Type.TSIG) {
+        throw new WireFormatError(`${reader.type === Type.OPT ? 'OPT' : 'TSIG'} record in the ${what} section`);
       }
-      out.push(rr);
+      out.push(reader.record());
     }
     return out;
   };
 
-  const answer = section(an, 'answer');
+  let answer: ResourceRecord[] = [];
+  const answerStart = reader.offset;
+  if (opts.lazyAnswer) for (let i = 0; i < an; i++) reader.skip();
+  else answer = section(an, 'answer');
   const authority = section(ns, 'authority');
   const additional: ResourceRecord[] = [];
   let edns: Edns | undefined;
   let tsig: MessageTsig | undefined;
   for (let i = 0; i < ar; i++) {
-    const { rr, start } = readRR();
+    const start = reader.offset;
+    reader.next();
+    const rr = reader.record();
     if (rr.type === Type.OPT) {
       if (edns !== undefined) throw new WireFormatError('multiple OPT');
       edns = decodeOpt(rr); // checks the root owner and the option framing
@@ -144,6 +144,7 @@ export function decodeMessage(buf: Uint8Array): Message {
       additional.push(rr);
     }
   }
+  p = reader.offset;
   if (p !== len) throw new WireFormatError(`${len - p} octets of trailing garbage after the last record`);
 
   const msg: Message = {
@@ -156,6 +157,10 @@ export function decodeMessage(buf: Uint8Array): Message {
     authority,
     additional,
   };
+  if (opts.lazyAnswer) {
+    msg.answerStart = answerStart;
+    msg.answerCount = an;
+  }
   if (edns) msg.edns = edns;
   if (tsig) msg.tsig = tsig;
   return msg;

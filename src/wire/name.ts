@@ -199,42 +199,78 @@ export function canonicalCompare(a: Buffer, b: Buffer): number {
 }
 
 /**
- * Read a possibly compressed name from a message (RFC 1035 4.1.4). Pointers must point strictly
- * backwards (so no loop is possible) and at most MAX_POINTERS are followed; labels are <= 63 octets
- * and the name <= 255. Returns the uncompressed name and the offset just past it in the message.
+ * Reads possibly compressed names from messages (RFC 1035 4.1.4) into a buffer of the caller's: no
+ * allocation per name. Pointers must point strictly backwards (so no loop is possible) and at most
+ * MAX_POINTERS are followed; labels are <= 63 octets and the name <= 255.
  */
+export class NameReader {
+  /** Octets of the last name read (uncompressed, the root label included). */
+  length = 0;
+  /** Offset just past the last name read, in the message. */
+  next = 0;
+
+  /** Read the name at `offset` of `msg` into `out` from `o` (room for MAX_NAME_LENGTH octets needed). */
+  read(msg: Uint8Array, offset: number, out: Uint8Array, o: number): void {
+    const o0 = o;
+    let pos = offset;
+    let next = -1;
+    let pointers = 0;
+    let lowest = offset; // every pointer must go below the start of what we have read so far
+    for (;;) {
+      if (pos >= msg.length) throw new WireFormatError('name runs past the end of the message');
+      const len = msg[pos]!;
+      if (len === 0) {
+        out[o++] = 0;
+        if (next < 0) next = pos + 1;
+        break;
+      }
+      const kind = len & 0xc0;
+      if (kind === 0xc0) {
+        if (pos + 1 >= msg.length) throw new WireFormatError('compression pointer runs past the end');
+        const target = ((len & 0x3f) << 8) | msg[pos + 1]!;
+        if (target >= lowest) throw new WireFormatError('compression pointer does not point backwards');
+        if (++pointers > MAX_POINTERS) throw new WireFormatError('too many compression pointers');
+        if (next < 0) next = pos + 2;
+        lowest = target;
+        pos = target;
+        continue;
+      }
+      if (kind !== 0) throw new WireFormatError('unknown label type');
+      if (pos + 1 + len > msg.length) throw new WireFormatError('label runs past the end of the message');
+      if (o - o0 + 1 + len + 1 > MAX_NAME_LENGTH) throw new WireFormatError('name longer than 255 octets');
+      out[o++] = len;
+      for (let k = 1; k <= len; k++) out[o++] = msg[pos + k]!;
+      pos += len + 1;
+    }
+    this.length = o - o0;
+    this.next = next;
+  }
+}
+
+const nameReader = new NameReader();
+const nameScratch = Buffer.allocUnsafe(MAX_NAME_LENGTH);
+
+/** Read a possibly compressed name (see NameReader): the name in a Buffer of its own, and the offset just past it. */
 export function readName(msg: Uint8Array, offset: number): { name: Buffer; next: number } {
-  const out = Buffer.allocUnsafe(MAX_NAME_LENGTH);
-  let o = 0;
+  nameReader.read(msg, offset, nameScratch, 0);
+  return { name: Buffer.from(nameScratch.subarray(0, nameReader.length)), next: nameReader.next };
+}
+
+/**
+ * Offset just past the possibly compressed name at `offset` of `msg`, checking only that its labels
+ * and its pointer lie inside the message (NameReader checks the rest when the name is read).
+ */
+export function skipName(msg: Uint8Array, offset: number): number {
   let pos = offset;
-  let next = -1;
-  let pointers = 0;
-  let lowest = offset; // every pointer must go below the start of what we have read so far
   for (;;) {
     if (pos >= msg.length) throw new WireFormatError('name runs past the end of the message');
     const len = msg[pos]!;
-    if (len === 0) {
-      out[o++] = 0;
-      if (next < 0) next = pos + 1;
-      break;
-    }
-    const kind = len & 0xc0;
-    if (kind === 0xc0) {
+    if (len === 0) return pos + 1;
+    if ((len & 0xc0) === 0xc0) {
       if (pos + 1 >= msg.length) throw new WireFormatError('compression pointer runs past the end');
-      const target = ((len & 0x3f) << 8) | msg[pos + 1]!;
-      if (target >= lowest) throw new WireFormatError('compression pointer does not point backwards');
-      if (++pointers > MAX_POINTERS) throw new WireFormatError('too many compression pointers');
-      if (next < 0) next = pos + 2;
-      lowest = target;
-      pos = target;
-      continue;
+      return pos + 2;
     }
-    if (kind !== 0) throw new WireFormatError('unknown label type');
-    if (pos + 1 + len > msg.length) throw new WireFormatError('label runs past the end of the message');
-    if (o + 1 + len + 1 > MAX_NAME_LENGTH) throw new WireFormatError('name longer than 255 octets');
-    out[o++] = len;
-    for (let k = 1; k <= len; k++) out[o++] = msg[pos + k]!;
+    if (len & 0xc0) throw new WireFormatError('unknown label type');
     pos += len + 1;
   }
-  return { name: Buffer.from(out.subarray(0, o)), next };
 }

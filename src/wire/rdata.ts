@@ -7,7 +7,7 @@
 
 import { Type } from './constants.js';
 import { WireFormatError } from './errors.js';
-import { LOWER, readName } from './name.js';
+import { LOWER, MAX_NAME_LENGTH, type NameReader } from './name.js';
 
 /** Fields of an RDATA layout: a fixed number of octets, or one of the markers below. */
 export const COMPRESSIBLE = -1; // a name we compress on output and decompress on input
@@ -68,39 +68,39 @@ function naptrHeaderLength(buf: Uint8Array, off: number, end: number): number {
   return p - off;
 }
 
+/** Most octets RDATA with names decompressed can take: RDLENGTH is 16 bits. */
+const MAX_RDATA = 0xffff;
+/** Room readRdataInto() needs in its output: a name may grow by up to 253 octets when decompressed. */
+export const RDATA_SCRATCH = MAX_RDATA + 2 * MAX_NAME_LENGTH;
+
 /**
- * Copy RDATA out of a message, decompressing the names the layout marks (RFC 3597 4) and checking that
- * the RDATA is exactly `rdlen` octets long. Types without names are copied as they are.
+ * Uncompressed RDATA of a type with names in it (layoutOf(type) defined) written into `out` from 0
+ * (RDATA_SCRATCH octets), decompressing the names the layout marks (RFC 3597 4) and checking that the
+ * RDATA in the message is exactly `rdlen` octets long: returns the octets written.
  */
-export function readRdata(msg: Uint8Array, off: number, rdlen: number, type: number): Buffer {
+export function readRdataInto(msg: Uint8Array, off: number, rdlen: number, layout: Layout, out: Uint8Array, names: NameReader, type: number): number {
   const end = off + rdlen;
   if (end > msg.length) throw new WireFormatError('RDATA runs past the end of the message');
-  const layout = layouts.get(type);
-  if (!layout) return Buffer.from(msg.subarray(off, end));
-  const parts: Uint8Array[] = [];
   let p = off;
+  let o = 0;
   for (const field of layout) {
-    if (field >= 0) {
-      if (p + field > end) throw new WireFormatError(`RDATA of type ${type} too short`);
-      parts.push(msg.subarray(p, p + field));
-      p += field;
-    } else if (field === REMAINDER) {
-      parts.push(msg.subarray(p, end));
-      p = end;
-    } else if (field === NAPTR_HEADER) {
-      const n = naptrHeaderLength(msg, p, end);
-      parts.push(msg.subarray(p, p + n));
+    if (field >= 0 || field === REMAINDER || field === NAPTR_HEADER) {
+      const n = field >= 0 ? field : field === REMAINDER ? end - p : naptrHeaderLength(msg, p, end);
+      if (p + n > end) throw new WireFormatError(`RDATA of type ${type} too short`);
+      for (let k = 0; k < n; k++) out[o + k] = msg[p + k]!;
+      o += n;
       p += n;
     } else {
       // A name must end inside the RDATA; pointers may reach back anywhere before it in the message.
-      const { name, next } = readName(msg, p);
-      if (next > end) throw new WireFormatError(`name in RDATA of type ${type} runs past RDLENGTH`);
-      parts.push(name);
-      p = next;
+      names.read(msg, p, out, o);
+      if (names.next > end) throw new WireFormatError(`name in RDATA of type ${type} runs past RDLENGTH`);
+      o += names.length;
+      p = names.next;
     }
   }
   if (p !== end) throw new WireFormatError(`RDATA of type ${type} has ${end - p} trailing octets`);
-  return Buffer.concat(parts);
+  if (o > MAX_RDATA) throw new WireFormatError(`RDATA of type ${type} is longer than ${MAX_RDATA} octets once decompressed`);
+  return o;
 }
 
 /** Call `fn(offset, field)` for every name inside uncompressed RDATA (for compression and case folding). */

@@ -11,10 +11,11 @@
 // has thrown, the session stays failed.
 
 import { Type } from '../wire/constants.js';
-import type { Message } from '../wire/message.js';
+import { WireFormatError } from '../wire/errors.js';
+import { RecordReader, type ResourceRecord } from '../wire/record.js';
 import type { Zone } from '../zone/zone.js';
 import { TransferError } from './errors.js';
-import { AxfrBody, checkFirst, checkRecord, ResponseStream, soaSerial, trailing } from './stream.js';
+import { AxfrBody, checkFirst, ResponseStream, soaSerial } from './stream.js';
 import type { TransferOptions } from './stream.js';
 
 export type AxfrOptions = TransferOptions;
@@ -34,8 +35,11 @@ export class AxfrSession {
   private body: AxfrBody | undefined;
   private zone: Zone | undefined;
   private failure: TransferError | undefined;
-  /** A message whose records are not all taken yet (push returned 'paused'). */
-  private current: { readonly raw: Buffer; readonly msg: Message; i: number } | undefined;
+  /** Reads each message's answer records straight into the zone builder. */
+  private readonly reader = new RecordReader();
+  /** The message being read and its answer records not read yet (a push returned 'paused' when > 0). */
+  private current: Buffer | undefined;
+  private left = 0;
 
   constructor(private readonly opts: AxfrOptions) {
     this.stream = new ResponseStream(opts, Type.AXFR);
@@ -58,29 +62,29 @@ export class AxfrSession {
     if (this.failure) throw this.failure;
     try {
       if (this.zone) throw new TransferError('malformed', 'message after the end of the transfer');
-      const zone = this.opts.zone;
-      let msg: Message;
-      let i = 0;
-      if (this.current?.raw === raw) {
-        ({ msg, i } = this.current);
-      } else {
-        msg = this.stream.next(raw);
+      const reader = this.reader;
+      if (this.current !== raw || this.left === 0) {
+        const msg = this.stream.next(raw, true);
+        this.current = raw;
+        this.left = msg.answerCount!;
+        reader.reset(raw, msg.answerStart!);
         if (!this.body) {
-          this.body = new AxfrBody(zone, checkFirst(msg, zone));
-          i = 1;
+          let first: ResourceRecord | undefined;
+          if (this.left > 0) {
+            wire(reader);
+            this.left--;
+            first = reader.record();
+          }
+          this.body = new AxfrBody(this.opts.zone, checkFirst(first, this.opts.zone));
         }
       }
-      this.current = undefined;
       const body = this.body!;
-      for (let n = 1; i < msg.answer.length; i++, n++) {
-        if ((n & 127) === 0 && performance.now() > deadline) {
-          this.current = { raw, msg, i };
-          return 'paused';
-        }
-        const rr = msg.answer[i]!;
-        checkRecord(rr, zone);
-        if (body.add(rr)) {
-          trailing(i, msg);
+      for (let n = 1; this.left > 0; n++) {
+        if ((n & 127) === 0 && performance.now() > deadline) return 'paused';
+        wire(reader);
+        this.left--;
+        if (body.addWire(reader)) {
+          if (this.left > 0) throw new TransferError('malformed', `${this.left} records after the closing SOA`);
           this.stream.finish();
           this.zone = body.build();
           return 'done';
@@ -99,5 +103,15 @@ export class AxfrSession {
     if (!this.zone) throw new TransferError('truncated', 'the transfer ended before its closing SOA');
     const s = this.stream;
     return { zone: this.zone, serial: soaSerial(this.body!.first), records: s.records, bytes: s.bytes, messages: s.messages };
+  }
+}
+
+/** Read the next record, a malformed one failing the transfer as an undecodable message would. */
+function wire(reader: RecordReader): void {
+  try {
+    reader.next();
+  } catch (err) {
+    if (err instanceof WireFormatError) throw new TransferError('malformed', `undecodable response: ${err.message}`, undefined, { cause: err });
+    throw err;
   }
 }

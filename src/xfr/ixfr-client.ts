@@ -94,7 +94,7 @@ export class IxfrSession {
     const answer = msg.answer;
     let i = 0;
     if (this.state === 'start') {
-      const first = checkFirst(msg, zone);
+      const first = checkFirst(answer[0], zone);
       this.first = first;
       this.newSerial = soaSerial(first);
       i = 1;

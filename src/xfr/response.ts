@@ -16,10 +16,10 @@ export interface Expected {
   qtype: number;
 }
 
-/** Decode `raw`, turning any malformation into reason 'malformed'. */
-export function decodeResponse(raw: Buffer): Message {
+/** Decode `raw` (see DecodeOptions for `lazyAnswer`), turning any malformation into reason 'malformed'. */
+export function decodeResponse(raw: Buffer, lazyAnswer = false): Message {
   try {
-    return decodeMessage(raw);
+    return decodeMessage(raw, { lazyAnswer });
   } catch (err) {
     if (err instanceof WireFormatError) throw new TransferError('malformed', `undecodable response: ${err.message}`, undefined, { cause: err });
     throw err;

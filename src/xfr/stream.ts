@@ -2,12 +2,12 @@
 // checked one by one under limits, and an AXFR-form body built into a snapshot up to its closing SOA.
 
 import { Class, Flag, Type } from '../wire/constants.js';
-import { isSubdomain, nameEquals, nameToText } from '../wire/name.js';
+import { isSubdomainAt, nameEquals, nameToText } from '../wire/name.js';
 import { canonicalRdata } from '../wire/rdata.js';
 import type { Message } from '../wire/message.js';
-import type { ResourceRecord } from '../wire/record.js';
+import type { RecordReader, ResourceRecord } from '../wire/record.js';
 import { serialCompare } from '../wire/serial.js';
-import { ZoneBuilder, ZoneError } from '../zone/zone.js';
+import { OutOfZoneError, ZoneBuilder, ZoneError } from '../zone/zone.js';
 import type { Zone } from '../zone/zone.js';
 import { TransferError } from './errors.js';
 import type { MessageVerifier } from './errors.js';
@@ -41,18 +41,21 @@ export class ResponseStream {
     if (!Number.isInteger(o.maxBytes) || o.maxBytes < 1) throw new RangeError('maxBytes must be a positive integer');
   }
 
-  /** Check the next message of the stream and return it decoded. */
-  next(raw: Buffer): Message {
+  /**
+   * Check the next message of the stream and return it decoded (with `lazyAnswer`, its answer
+   * records left for a RecordReader: see DecodeOptions).
+   */
+  next(raw: Buffer, lazyAnswer = false): Message {
     // The byte limit is checked before decoding so an oversized stream costs us no parsing.
     this.bytes += raw.length;
     if (this.bytes > this.o.maxBytes) throw new TransferError('too-many-bytes', `transfer exceeds ${this.o.maxBytes} octets`);
-    const msg = decodeResponse(raw);
+    const msg = decodeResponse(raw, lazyAnswer);
     // RFC 5936 2.2.1: the first message echoes the question; later ones may leave it out.
     checkResponse(raw, msg, { zone: this.o.zone, id: this.o.id, qtype: this.qtype }, this.o.verifier, this.messages === 0);
     // Transfers run over TCP, where a truncated message can only mean a broken server (RFC 5936 2.2.1).
     if (msg.flags & Flag.TC) throw new TransferError('truncated', 'TC bit set in a transfer message');
     this.messages++;
-    this.records += msg.answer.length;
+    this.records += msg.answerCount ?? msg.answer.length;
     if (this.records > this.o.maxRecords) throw new TransferError('too-many-records', `transfer exceeds ${this.o.maxRecords} records`);
     return msg;
   }
@@ -67,10 +70,15 @@ export class ResponseStream {
  * a primary sending anything else is broken or hostile, and we would be serving its data as ours.
  */
 export function checkRecord(rr: ResourceRecord, zone: Buffer): void {
-  if (!isSubdomain(rr.owner, zone)) {
-    throw new TransferError('out-of-zone', `record ${nameToText(rr.owner)} type ${rr.type} is outside ${nameToText(zone)}`);
+  checkFields(rr.owner, rr.type, rr.class, zone);
+}
+
+/** checkRecord() for the owner name at the start of `owner`, the record's type and class. */
+function checkFields(owner: Uint8Array, type: number, cls: number, zone: Buffer): void {
+  if (!isSubdomainAt(owner, 0, zone)) {
+    throw new TransferError('out-of-zone', `record ${nameToText(owner)} type ${type} is outside ${nameToText(zone)}`);
   }
-  if (rr.class !== Class.IN) throw new TransferError('malformed', `record ${nameToText(rr.owner)} has class ${rr.class}, not IN`);
+  if (cls !== Class.IN) throw new TransferError('malformed', `record ${nameToText(owner)} has class ${cls}, not IN`);
 }
 
 export function isApexSoa(rr: ResourceRecord, zone: Buffer): boolean {
@@ -92,9 +100,8 @@ export function soaEquals(a: ResourceRecord, b: ResourceRecord): boolean {
   return canonicalRdata(a.rdata, Type.SOA).equals(canonicalRdata(b.rdata, Type.SOA));
 }
 
-/** The first record of a transfer: the zone's SOA (RFC 5936 2.2, RFC 1995 4). */
-export function checkFirst(msg: Message, zone: Buffer): ResourceRecord {
-  const first = msg.answer[0];
+/** The first record of a transfer (of its first message): the zone's SOA (RFC 5936 2.2, RFC 1995 4). */
+export function checkFirst(first: ResourceRecord | undefined, zone: Buffer): ResourceRecord {
   if (!first) throw new TransferError('no-soa', 'the first message of the transfer has no answer records');
   if (!isApexSoa(first, zone)) {
     throw new TransferError('bad-first-record', `the transfer starts with ${nameToText(first.owner)} type ${first.type}, not the SOA of ${nameToText(zone)}`);
@@ -123,17 +130,42 @@ export class AxfrBody {
 
   /** Take one checked record; true when it is the closing SOA. */
   add(rr: ResourceRecord): boolean {
-    if (isApexSoa(rr, this.zone)) {
-      if (soaEquals(rr, this.first)) return true;
-      // A zone has one SOA, so a different one is either the primary's zone changing under the
-      // transfer (serial moved) or a broken server; neither leaves us a consistent copy.
-      const a = soaSerial(this.first);
-      const b = soaSerial(rr);
-      if (!sameSerial(a, b)) throw new TransferError('serial-mismatch', `the transfer opened with serial ${a} and closed with ${b}`);
-      throw new TransferError('malformed', `the closing SOA (serial ${b}) differs from the opening one in other fields`);
-    }
+    if (isApexSoa(rr, this.zone)) return this.closing(rr);
     this.take(rr);
     return false;
+  }
+
+  /**
+   * Check and take the record `reader` has just read (straight from the message: no object per
+   * record); true when it is the closing SOA.
+   */
+  addWire(reader: RecordReader): boolean {
+    const type = reader.type;
+    if (type === Type.OPT || type === Type.TSIG) throw new TransferError('malformed', `${type === Type.OPT ? 'OPT' : 'TSIG'} record in the answer section`);
+    // (The builder checks that the owner is in the zone when it changes: not again for each record.)
+    if (reader.class !== Class.IN) checkFields(reader.owner, type, reader.class, this.zone);
+    if (type === Type.SOA && reader.ownerLength === this.zone.length && nameEquals(reader.owner.subarray(0, reader.ownerLength), this.zone)) {
+      return this.closing(reader.record());
+    }
+    const builder = this.builder;
+    if (!builder) throw new TransferError('malformed', 'record after the end of the transfer');
+    try {
+      builder.addWire(reader.owner, reader.ownerLength, type, reader.ttl, reader.rdata, reader.rdataStart, reader.rdataLength);
+    } catch (err) {
+      throw zoneFailure(err);
+    }
+    return false;
+  }
+
+  /** An apex SOA after the first: true when it closes the transfer, else TransferError. */
+  private closing(rr: ResourceRecord): true {
+    if (soaEquals(rr, this.first)) return true;
+    // A zone has one SOA, so a different one is either the primary's zone changing under the
+    // transfer (serial moved) or a broken server; neither leaves us a consistent copy.
+    const a = soaSerial(this.first);
+    const b = soaSerial(rr);
+    if (!sameSerial(a, b)) throw new TransferError('serial-mismatch', `the transfer opened with serial ${a} and closed with ${b}`);
+    throw new TransferError('malformed', `the closing SOA (serial ${b}) differs from the opening one in other fields`);
   }
 
   /** Finish the snapshot aside (the served one is untouched whatever happens). */
@@ -156,9 +188,14 @@ function zoneChecked<T>(fn: () => T): T {
   try {
     return fn();
   } catch (err) {
-    if (err instanceof ZoneError) throw new TransferError('malformed', `transferred zone fails the zone checks: ${err.message}`, undefined, { cause: err });
-    throw err;
+    throw zoneFailure(err);
   }
+}
+
+/** A record outside the zone as TransferError('out-of-zone'), a failed zone check as 'malformed'; any other error as it is. */
+function zoneFailure(err: unknown): unknown {
+  if (err instanceof OutOfZoneError) return new TransferError('out-of-zone', `record ${err.owner} is outside ${err.zone}`, undefined, { cause: err });
+  return err instanceof ZoneError ? new TransferError('malformed', `transferred zone fails the zone checks: ${err.message}`, undefined, { cause: err }) : err;
 }
 
 /** The closing record must be the last of its message, and nothing may follow the last message. */

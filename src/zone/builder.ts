@@ -17,7 +17,7 @@
 // shares every untouched subtree with the old one, which is never modified and keeps serving.
 
 import { Type } from '../wire/constants.js';
-import { canonicalCompare, isSubdomain, LOWER, nameToText } from '../wire/name.js';
+import { canonicalCompare, isSubdomain, isSubdomainAt, LOWER, nameToText } from '../wire/name.js';
 import type { ResourceRecord } from '../wire/record.js';
 import {
   compareLabel,
@@ -35,7 +35,7 @@ import {
   writeRuns,
   ZoneNode,
 } from './node.js';
-import { Zone, ZoneError } from './zone.js';
+import { OutOfZoneError, Zone, ZoneError } from './zone.js';
 
 const CUT = NODE_DELEGATION | NODE_DNAME;
 /** A node's children are not authoritative when it has one of these. */
@@ -64,6 +64,25 @@ function append<T>(arr: T[], x: T): T[] {
   for (let i = 0; i < n; i++) out[i] = arr[i]!;
   out[n] = x;
   return out;
+}
+
+/** Copy `src[start, end)` into `dst` at `at` (a loop for the short RDATA most records have). */
+function copyBytes(src: Uint8Array, start: number, end: number, dst: Uint8Array, at: number): void {
+  if (end - start > 32) dst.set(src.subarray(start, end), at);
+  else for (let i = start; i < end; i++) dst[at++] = src[i]!;
+}
+
+/** Copy the record [RDLENGTH][RDATA] at `at` of `src` into `dst` at `o`: the offset past it there. */
+function copyRun(src: Uint8Array, at: number, dst: Uint8Array, o: number): number {
+  const end = at + 2 + ((src[at]! << 8) | src[at + 1]!);
+  copyBytes(src, at, end, dst, o);
+  return o + end - at;
+}
+
+/** Whether `a[i, i + n)` and `b[j, j + n)` hold the same octets. */
+function sameBytes(a: Uint8Array, i: number, b: Uint8Array, j: number, n: number): boolean {
+  for (let k = 0; k < n; k++) if (a[i + k] !== b[j + k]) return false;
+  return true;
 }
 
 /** A new exact-length copy of `arr` with `x` inserted at `pos`. */
@@ -103,9 +122,9 @@ export class Arena {
   }
 
   /** A copy of `src` in `slab`: its offset there. */
-  put(src: Buffer): number {
-    const o = this.reserve(src.length);
-    src.copy(this.slab, o);
+  put(src: Uint8Array, start = 0, length = src.length): number {
+    const o = this.reserve(length);
+    copyBytes(src, start, start + length, this.slab, o);
     return o;
   }
 
@@ -206,18 +225,35 @@ function checkZone(zone: string, apex: ZoneNode, nodes: Iterable<ZoneNode>): voi
   if (problem !== undefined) throw new ZoneError(zone, problem);
 }
 
-/** An RRset of the node being built: its records, in the builder's scratch buffer until the node is sealed. */
-interface OpenSet {
-  rrset: RRset;
+/**
+ * An RRset of the node being built: its records, in the builder's scratch buffer until the node is
+ * sealed. Reused from node to node (a transfer opens a million), its arrays with their room.
+ */
+class OpenSet {
+  rrset: RRset = EMPTY_SET;
+  /** Records so far: offs[0, n) and, for an RRSIG RRset, ttls[0, n). */
+  n = 0;
   /** Offsets in the scratch buffer of each record's [RDLENGTH][RDATA]. */
-  offs: number[];
+  readonly offs: number[] = [];
   /** Octets of the run. */
-  bytes: number;
-  /** RRSIG only: each record's TTL (its group's signatures take the first one's). */
-  ttls: number[] | undefined;
+  bytes = 0;
+  /** An RRSIG RRset: `ttls` holds each record's TTL (its group's signatures take the first one's). */
+  sig = false;
+  readonly ttls: number[] = [];
   /** RDATA (latin1) of an RRset too long for a linear duplicate check. */
-  set: Set<string> | undefined;
+  set: Set<string> | undefined = undefined;
+
+  reset(rrset: RRset): this {
+    this.rrset = rrset;
+    this.n = 0;
+    this.bytes = 0;
+    this.sig = rrset.type === Type.RRSIG;
+    this.set = undefined;
+    return this;
+  }
 }
+
+const EMPTY_SET = new RRset(0, 0);
 
 /** A big node whose children arrived out of order: kids[0, sorted) is sorted, the rest is not. */
 interface Tail {
@@ -247,14 +283,17 @@ export class ZoneBuilder {
   private records = 0;
   private cuts = 0;
   private finished = false;
-  /** The owner of the last record and its node: records come grouped by owner. */
-  private lastOwner: Buffer | undefined;
+  /** The owner of the last record (`lastOwner[0, lastLength)`) and its node: records come grouped by owner. */
+  private readonly lastOwner = Buffer.alloc(256);
+  private lastLength = 0;
   private lastNode: ZoneNode | undefined;
   private readonly lower = Buffer.alloc(256);
   private readonly starts = new Int32Array(128);
   /** The node being built and its RRsets, their records in `scratch`. */
   private open: ZoneNode | undefined;
-  private openSets: OpenSet[] = [];
+  /** Its RRsets: sets[0, open) (the rest are kept for reuse). */
+  private readonly sets: OpenSet[] = [];
+  private openSets = 0;
   private scratch = Buffer.allocUnsafe(4096);
   private scratchUsed = 0;
   /** Octets of the slabs lost to reopened nodes. */
@@ -279,22 +318,36 @@ export class ZoneBuilder {
   }
 
   add(rr: ResourceRecord): void {
+    this.addWire(rr.owner, rr.owner.length, rr.type, rr.ttl, rr.rdata, 0, rr.rdata.length);
+  }
+
+  /**
+   * add() for a record read straight from a message: owner name `owner[0, ownerLength)`, RDATA
+   * `rdata[start, start + length)` (uncompressed), both copied.
+   */
+  addWire(owner: Uint8Array, ownerLength: number, type: number, ttl: number, rdata: Uint8Array, start: number, length: number): void {
     if (this.finished) throw new Error('ZoneBuilder.add after finish');
-    const owner = rr.owner;
-    let node: ZoneNode;
-    if (this.lastOwner !== undefined && owner.equals(this.lastOwner)) {
-      node = this.lastNode!;
-    } else {
-      if (!isSubdomain(owner, this.origin)) throw new ZoneError(this.zoneText, `record ${nameToText(owner)} is outside the zone`);
-      node = this.nodeOf(owner);
-      this.lastOwner = owner;
+    let node = this.lastNode;
+    if (node === undefined || !this.sameOwner(owner, ownerLength)) {
+      if (!isSubdomainAt(owner, 0, this.origin)) throw new OutOfZoneError(this.zoneText, nameToText(owner));
+      node = this.nodeOf(owner, ownerLength);
+      copyBytes(owner, 0, ownerLength, this.lastOwner, 0);
+      this.lastLength = ownerLength;
       this.lastNode = node;
       if (node !== this.open) {
         this.seal();
         this.reopen(node);
       }
     }
-    this.addRecord(node, rr.type, rr.ttl, rr.rdata);
+    this.addRecord(node, type, ttl, rdata, start, length);
+  }
+
+  /** Whether `owner[0, length)` is spelled as the last record's owner. */
+  private sameOwner(owner: Uint8Array, length: number): boolean {
+    if (length !== this.lastLength) return false;
+    const last = this.lastOwner;
+    for (let i = 0; i < length; i++) if (owner[i] !== last[i]) return false;
+    return true;
   }
 
   /** Run the checks left and return the snapshot. The builder cannot be used after. */
@@ -304,7 +357,7 @@ export class ZoneBuilder {
     this.seal();
     this.open = undefined;
     this.scratch = EMPTY;
-    this.lastOwner = this.lastNode = undefined;
+    this.lastNode = undefined;
     checkZone(this.zoneText, this.apex, this.suspects);
     for (const [node, tail] of this.tails) this.merge(node, tail);
     this.tails.clear();
@@ -347,10 +400,10 @@ export class ZoneBuilder {
   }
 
   /** The node of `owner` (at or below the origin), created with its empty non-terminals if new. */
-  private nodeOf(owner: Buffer): ZoneNode {
+  private nodeOf(owner: Uint8Array, ownerLength: number): ZoneNode {
     const starts = this.starts;
     const lower = this.lower;
-    const stop = owner.length - this.origin.length;
+    const stop = ownerLength - this.origin.length;
     let n = 0;
     for (let i = 0; i < stop; i += owner[i]! + 1) starts[n++] = i;
     // Length octets are <= 63, below 'A', so folding them too is harmless.
@@ -364,7 +417,7 @@ export class ZoneBuilder {
       if (next === undefined) {
         // Every node below a new one is new too: they share one copy of the owner name.
         if (copyAt < 0) {
-          copyAt = this.names.put(owner);
+          copyAt = this.names.put(owner, 0, ownerLength);
           slab = this.names.slab;
         }
         next = new ZoneNode(slab, copyAt + s);
@@ -450,10 +503,10 @@ export class ZoneBuilder {
     parent.kids = out;
   }
 
-  private addRecord(node: ZoneNode, type: number, ttl: number, rdata: Buffer): void {
-    const sets = this.openSets;
+  private addRecord(node: ZoneNode, type: number, ttl: number, rdata: Uint8Array, start: number, length: number): void {
+    const sets = this.sets;
     let os: OpenSet | undefined;
-    for (let i = 0; i < sets.length; i++) {
+    for (let i = 0; i < this.openSets; i++) {
       if (sets[i]!.rrset.type === type) {
         os = sets[i];
         break;
@@ -468,22 +521,27 @@ export class ZoneBuilder {
         while (last.next !== null) last = last.next;
         last.next = created;
       }
-      os = { rrset: created, offs: [], bytes: 0, ttls: type === Type.RRSIG ? [] : undefined, set: undefined };
-      sets.push(os);
-      this.keep(os, ttl, rdata, 0, rdata.length);
+      os = this.openSet(created);
+      this.keep(os, ttl, rdata, start, start + length);
       this.records++;
       this.created(node, created);
       return;
     }
-    if (!this.isNew(os, rdata)) return;
+    if (!this.isNew(os, rdata, start, length)) return;
     if (os.rrset.count >= MAX_RECORDS) throw tooMany(this.zoneText, node.name, type);
-    this.keep(os, ttl, rdata, 0, rdata.length);
+    this.keep(os, ttl, rdata, start, start + length);
     this.records++;
     if (type === Type.CNAME || type === Type.DNAME) this.suspects.add(node);
   }
 
+  /** The next free OpenSet, for `rrset`. */
+  private openSet(rrset: RRset): OpenSet {
+    const i = this.openSets++;
+    return (this.sets[i] ??= new OpenSet()).reset(rrset);
+  }
+
   /** Append the record `src[start, end)` to `os`, in the scratch buffer. */
-  private keep(os: OpenSet, ttl: number, src: Buffer, start: number, end: number): void {
+  private keep(os: OpenSet, ttl: number, src: Uint8Array, start: number, end: number): void {
     const n = end - start;
     let o = this.scratchUsed;
     if (o + n + 2 > this.scratch.length) {
@@ -494,34 +552,38 @@ export class ZoneBuilder {
     const b = this.scratch;
     b[o] = n >>> 8;
     b[o + 1] = n & 0xff;
-    src.copy(b, o + 2, start, end);
-    os.offs.push(o);
+    copyBytes(src, start, end, b, o + 2);
+    os.offs[os.n] = o;
+    if (os.sig) os.ttls[os.n] = ttl;
+    os.n++;
     os.bytes += n + 2;
-    os.ttls?.push(ttl);
     os.set?.add(b.toString('latin1', o + 2, o + 2 + n));
     os.rrset.count++;
     this.scratchUsed = o + n + 2;
   }
 
-  /** True when `rdata` is not in `os` yet (octet for octet). */
-  private isNew(os: OpenSet, rdata: Buffer): boolean {
+  /** True when `rdata[start, start + len)` is not in `os` yet (octet for octet). */
+  private isNew(os: OpenSet, rdata: Uint8Array, start: number, len: number): boolean {
     const offs = os.offs;
+    const n = os.n;
     const b = this.scratch;
-    const len = rdata.length;
-    if (offs.length < LINEAR_DEDUPE) {
-      for (let i = 0; i < offs.length; i++) {
+    if (n < LINEAR_DEDUPE) {
+      for (let i = 0; i < n; i++) {
         const o = offs[i]!;
-        if (((b[o]! << 8) | b[o + 1]!) === len && b.compare(rdata, 0, len, o + 2, o + 2 + len) === 0) return false;
+        if (((b[o]! << 8) | b[o + 1]!) === len && sameBytes(b, o + 2, rdata, start, len)) return false;
       }
       return true;
     }
     let set = os.set;
     if (set === undefined) {
       set = new Set();
-      for (const o of offs) set.add(b.toString('latin1', o + 2, o + 2 + ((b[o]! << 8) | b[o + 1]!)));
+      for (let i = 0; i < n; i++) {
+        const o = offs[i]!;
+        set.add(b.toString('latin1', o + 2, o + 2 + ((b[o]! << 8) | b[o + 1]!)));
+      }
       os.set = set;
     }
-    return !set.has(rdata.toString('latin1'));
+    return !set.has(Buffer.from(rdata.buffer, rdata.byteOffset + start, len).toString('latin1'));
   }
 
   /**
@@ -530,33 +592,37 @@ export class ZoneBuilder {
    */
   private seal(): void {
     const node = this.open;
-    const sets = this.openSets;
+    const sets = this.sets;
+    const count = this.openSets;
     this.open = undefined;
-    if (node === undefined || sets.length === 0) return;
+    this.openSets = 0;
+    if (node === undefined || count === 0) return;
     let total = 0;
-    for (const os of sets) total += os.bytes;
+    for (let i = 0; i < count; i++) total += sets[i]!.bytes;
     const arena = this.arena;
     let o = arena.reserve(total);
     const slab = arena.slab;
     const b = this.scratch;
     let sig: OpenSet | undefined;
-    for (const os of sets) {
+    for (let i = 0; i < count; i++) {
+      const os = sets[i]!;
       const r = os.rrset;
       r.sigs = undefined;
-      if (r.type === Type.RRSIG) {
+      if (os.sig) {
         sig = os;
         continue;
       }
       r.data = slab;
       r.start = o;
-      for (const at of os.offs) o += b.copy(slab, o, at, at + 2 + ((b[at]! << 8) | b[at + 1]!));
+      const offs = os.offs;
+      for (let j = 0; j < os.n; j++) o = copyRun(b, offs[j]!, slab, o);
     }
     if (sig !== undefined) {
       const r = sig.rrset;
       r.data = slab;
       r.start = o;
-      const offs = sig.offs;
-      const ttls = sig.ttls!;
+      const offs = sig.offs.slice(0, sig.n);
+      const ttls = sig.ttls;
       const covered = offs.map((at) => (((b[at]! << 8) | b[at + 1]!) >= 2 ? (b[at + 2]! << 8) | b[at + 3]! : -1));
       const types: number[] = [];
       for (const t of covered) if (!types.includes(t)) types.push(t);
@@ -568,7 +634,7 @@ export class ZoneBuilder {
         for (let i = 0; i < offs.length; i++) {
           if (covered[i] !== t) continue;
           const at = offs[i]!;
-          o += b.copy(slab, o, at, at + 2 + ((b[at]! << 8) | b[at + 1]!));
+          o = copyRun(b, at, slab, o);
           if (count++ === 0) ttl = ttls[i]!;
         }
         const target = t < 0 ? undefined : node.get(t);
@@ -577,20 +643,19 @@ export class ZoneBuilder {
       }
       if (orphans !== undefined) this.orphanTtls.set(node, orphans);
     }
-    this.openSets = [];
     this.scratchUsed = 0;
   }
 
   /** Make `node` the open node, its records (if it has some already) back in the scratch buffer. */
   private reopen(node: ZoneNode): void {
     this.open = node;
+    if (node.sets === null) return;
     const rrsets = node.rrsets;
-    if (rrsets.length === 0) return;
     const orphans = this.orphanTtls.get(node);
     if (orphans !== undefined) this.orphanTtls.delete(node);
     for (const r of rrsets) {
       const sig = r.type === Type.RRSIG;
-      const os: OpenSet = { rrset: r, offs: [], bytes: 0, ttls: sig ? [] : undefined, set: undefined };
+      const os = this.openSet(r);
       const d = r.data;
       const count = r.count;
       r.count = 0;
@@ -606,7 +671,6 @@ export class ZoneBuilder {
         p += 2 + n;
       }
       this.lost += p - r.start;
-      this.openSets.push(os);
     }
   }
 

@@ -25,6 +25,18 @@ export class ZoneError extends Error {
   }
 }
 
+/** A record whose owner is not at or below the zone's apex. */
+export class OutOfZoneError extends ZoneError {
+  constructor(
+    zone: string,
+    /** The owner, in presentation form. */
+    readonly owner: string,
+  ) {
+    super(zone, `record ${owner} is outside the zone`);
+    this.name = 'OutOfZoneError';
+  }
+}
+
 /** The key of a wire name in zone tables: its lower-cased wire form as a latin1 string. */
 export function nameKey(name: Uint8Array): string {
   return nameToLower(name).toString("latin1");

@@ -9,7 +9,7 @@ import { decodeMessage, encodeMessage } from '../../src/wire/message.js';
 import type { Message } from '../../src/wire/message.js';
 import { nameFromText, nameToLower, nameToText, readName } from '../../src/wire/name.js';
 import { canonicalRdata } from '../../src/wire/rdata.js';
-import type { ResourceRecord } from '../../src/wire/record.js';
+import { RecordReader, type ResourceRecord } from '../../src/wire/record.js';
 import { Gen } from './gen.js';
 
 const n = (s: string): Buffer => nameFromText(s);
@@ -324,6 +324,18 @@ t.test('seeded round trip: encode -> decode -> encode is stable (500 random mess
       JSON.stringify(m2) === JSON.stringify(m1) &&
       JSON.stringify(folded(m1)) === JSON.stringify(folded({ ...m0, ...(m0.tsig ? { tsig: { ...m0.tsig, offset: m1.tsig!.offset } } : {}) }));
     if (!ok && failures++ < 3) t.fail(`message ${i} not stable`, { m0: JSON.stringify(m0).slice(0, 500) });
+    // Lazily decoded, the answer read record by record (as transfers read it): the same records.
+    const lazy = decodeMessage(b1, { lazyAnswer: true });
+    const reader = new RecordReader();
+    reader.reset(b1, lazy.answerStart!);
+    const answer: ResourceRecord[] = [];
+    for (let k = 0; k < lazy.answerCount!; k++) {
+      reader.next();
+      answer.push(reader.record());
+    }
+    if (lazy.answer.length !== 0 || JSON.stringify({ ...lazy, answer, answerStart: undefined, answerCount: undefined }) !== JSON.stringify(m1)) {
+      if (failures++ < 3) t.fail(`message ${i}: the lazy decoding differs`);
+    }
     // dns-packet must parse everything we produce, and agree on the counts.
     const ref = pkt.decode(Buffer.from(b1));
     if ((ref.answers as unknown[]).length !== m0.answer.length && failures++ < 3) t.fail(`dns-packet disagrees on message ${i}`);

@@ -150,7 +150,7 @@ t.test('the zone is checked when built: failures are malformed', async (t) => {
 
 t.test('TSIG verifier: every message, then finish once', async (t) => {
   const log: string[] = [];
-  const v: MessageVerifier = { verify: (raw, msg) => void log.push(`v${raw.length}/${msg.answer.length}`), finish: () => void log.push('finish') };
+  const v: MessageVerifier = { verify: (raw, msg) => void log.push(`v${raw.length}/${msg.answerCount}`), finish: () => void log.push('finish') };
   const msgs = split(ID, full(), 4);
   run(session({ verifier: v }), msgs);
   t.same(log, [...msgs.map((m, i) => `v${m.length}/${Math.min(4, full().length - 4 * i)}`), 'finish']);
