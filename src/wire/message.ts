@@ -85,6 +85,9 @@ export interface DecodeOptions {
   lazyAnswer?: boolean;
 }
 
+/** decodeMessage's reader (and its RDATA scratch): decoding is synchronous, so one will do. */
+const messageReader = new RecordReader();
+
 /** Decode a whole message. Throws WireFormatError (only) for anything malformed. */
 export function decodeMessage(buf: Uint8Array, opts: DecodeOptions = {}): Message {
   const len = buf.length;
@@ -108,7 +111,7 @@ export function decodeMessage(buf: Uint8Array, opts: DecodeOptions = {}): Messag
     p = next + 4;
   }
 
-  const reader = new RecordReader();
+  const reader = messageReader;
   reader.reset(buf, p);
   const section = (count: number, what: string): ResourceRecord[] => {
     const out: ResourceRecord[] = [];

@@ -101,9 +101,12 @@ export class Zone {
   *allRecords(): Generator<ResourceRecord> {
     const soa = this.soa;
     yield { owner: this.apex.name, type: Type.SOA, class: 1, ttl: soa.ttl, rdata: soa.first() };
-    const stack: ZoneNode[] = [this.apex];
-    while (stack.length > 0) {
-      const node = stack.pop()!;
+    // Depth first in canonical order, each node's children taken one at a time (the apex of a flat
+    // zone has a million: pushing them all at once would be one long step of whoever iterates).
+    const path: ZoneNode[] = [];
+    const next: number[] = [];
+    let node: ZoneNode | undefined = this.apex;
+    while (node !== undefined) {
       const owner = node.sets === null ? undefined : node.name;
       for (let rrset = node.sets; rrset !== null; rrset = rrset.next) {
         const type = rrset.type;
@@ -117,7 +120,21 @@ export class Zone {
           p += 2 + n;
         }
       }
-      for (let i = node.childCount - 1; i >= 0; i--) stack.push(node.childAt(i));
+      path.push(node);
+      next.push(0);
+      node = undefined;
+      while (node === undefined && path.length > 0) {
+        const top = path.length - 1;
+        const parent = path[top]!;
+        const i = next[top]!;
+        if (i < parent.childCount) {
+          next[top] = i + 1;
+          node = parent.childAt(i);
+        } else {
+          path.pop();
+          next.pop();
+        }
+      }
     }
   }
 

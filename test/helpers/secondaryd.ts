@@ -89,8 +89,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       `log:\n  level: ${opts.logLevel ?? 'info'}\nzones:\n${zonesYaml}`;
   const configPath = join(dir, 'secondaryd.yaml');
   writeFileSync(configPath, configText);
-  const entry = opts.built ? [join(root, 'bin/secondaryd')] : ['--import=tsx', join(root, 'src/main.ts')];
-  const child = spawn(process.execPath, [...entry, 'run', '-c', configPath], {
+  // Built: bin/secondaryd run as an executable, as systemd runs it (its #! line passes V8 flags).
+  const [cmd, entry] = opts.built ? [join(root, 'bin/secondaryd'), []] : [process.execPath, ['--import=tsx', join(root, 'src/main.ts')]];
+  const child = spawn(cmd, [...entry, 'run', '-c', configPath], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
     ...(opts.env ? { env: { ...process.env, ...opts.env } } : {}),
