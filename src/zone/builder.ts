@@ -17,7 +17,7 @@
 // shares every untouched subtree with the old one, which is never modified and keeps serving.
 
 import { Type } from '../wire/constants.js';
-import { canonicalCompare, isSubdomain, isSubdomainAt, LOWER, nameToText } from '../wire/name.js';
+import { canonicalCompare, isSubdomain, LOWER, nameToText } from '../wire/name.js';
 import type { ResourceRecord } from '../wire/record.js';
 import {
   compareLabel,
@@ -329,7 +329,6 @@ export class ZoneBuilder {
     if (this.finished) throw new Error('ZoneBuilder.add after finish');
     let node = this.lastNode;
     if (node === undefined || !this.sameOwner(owner, ownerLength)) {
-      if (!isSubdomainAt(owner, 0, this.origin)) throw new OutOfZoneError(this.zoneText, nameToText(owner));
       node = this.nodeOf(owner, ownerLength);
       copyBytes(owner, 0, ownerLength, this.lastOwner, 0);
       this.lastLength = ownerLength;
@@ -403,11 +402,17 @@ export class ZoneBuilder {
   private nodeOf(owner: Uint8Array, ownerLength: number): ZoneNode {
     const starts = this.starts;
     const lower = this.lower;
-    const stop = ownerLength - this.origin.length;
+    const origin = this.origin;
+    const stop = ownerLength - origin.length;
     let n = 0;
-    for (let i = 0; i < stop; i += owner[i]! + 1) starts[n++] = i;
+    let i = 0;
+    for (; i < stop; i += owner[i]! + 1) starts[n++] = i;
+    // At or below the origin: the labels end exactly where the origin's spelling (in any case) starts.
+    let inside = i === stop;
+    for (let j = 0; inside && j < origin.length; j++) inside = LOWER[owner[stop + j]!] === LOWER[origin[j]!];
+    if (!inside) throw new OutOfZoneError(this.zoneText, nameToText(owner));
     // Length octets are <= 63, below 'A', so folding them too is harmless.
-    for (let i = 0; i < stop; i++) lower[i] = LOWER[owner[i]!]!;
+    for (let k = 0; k < stop; k++) lower[k] = LOWER[owner[k]!]!;
     let node = this.apex;
     let copyAt = -1;
     let slab = EMPTY;
@@ -476,7 +481,8 @@ export class ZoneBuilder {
         return;
       }
     }
-    if (n >= EXACT - 1) this.grown.add(parent);
+    // Inserting into EXACT children or more grows the array in place (with spare room): once.
+    if (n === EXACT) this.grown.add(parent);
     if (compareNodes(k[n - 1]!, child) < 0) {
       parent.kids = append(k, child);
     } else if (n < EXACT) {
