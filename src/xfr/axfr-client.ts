@@ -6,9 +6,10 @@
 //                        any check fails: TransferError      builder.finish() -> 'done', result()
 //
 // Each push handles exactly one message, so a driver can return to the event loop between messages;
-// the work per message is linear in its size: its records go straight into a ZoneBuilder, and the
-// closing push only runs the final checks (milliseconds, even for a million records). Once a push
-// has thrown, the session stays failed.
+// the work per message is linear in its size: its answer records are read one at a time straight
+// from the message (RecordReader: no object per record) into a ZoneBuilder, and the closing push only
+// runs the final checks (milliseconds, even for a million records). Once a push has thrown, the
+// session stays failed.
 
 import { Type } from '../wire/constants.js';
 import { WireFormatError } from '../wire/errors.js';
