@@ -294,6 +294,22 @@ export class ZoneNode {
     return Array.isArray(k) ? k[i]! : k;
   }
 
+  /** Number of children whose label sorts before the lower-cased label at `s` of `lower`. */
+  lowerBound(lower: Uint8Array, s: number): number {
+    const k = this.kids;
+    if (k === null) return 0;
+    if (Array.isArray(k)) return lowerBound(k, lower, s);
+    return compareLabel(k, lower, s) < 0 ? 1 : 0;
+  }
+
+  /** Number of children whose label sorts before `node`'s: the index of `node` if it is a child. */
+  indexOf(node: ZoneNode): number {
+    const k = this.kids;
+    if (k === null) return 0;
+    if (Array.isArray(k)) return lowerBoundNode(k, node);
+    return compareNodes(k, node) < 0 ? 1 : 0;
+  }
+
   /** An empty non-terminal owns no records but has descendants (RFC 4592 2.2.2). */
   get isEmpty(): boolean {
     return this.sets === null;
