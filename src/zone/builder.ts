@@ -14,14 +14,19 @@
 // in Node's shared 8 kB pool between garbage that the pool could then never free.
 //
 // ZoneEditor copies the path from the apex to each changed name (path copying): the new snapshot
-// shares every untouched subtree with the old one, which is never modified and keeps serving.
+// shares every untouched subtree with the old one, which is never modified and keeps serving. Of a
+// wide node (node.ts Chunks) it copies the index of chunks and only the chunks it changes.
 
 import { Type } from '../wire/constants.js';
 import { canonicalCompare, isSubdomain, LOWER, nameToText } from '../wire/name.js';
 import type { ResourceRecord } from '../wire/record.js';
 import {
+  Chunks,
+  CHUNK,
+  CHUNK_MAX,
   compareLabel,
   compareNodes,
+  insertAt,
   lowerBound,
   lowerBoundNode,
   MAX_RECORDS,
@@ -30,6 +35,7 @@ import {
   NODE_DNAME,
   NODE_OCCLUDED,
   NODE_WILDCARD,
+  packChildren,
   RRset,
   runsLength,
   writeRuns,
@@ -83,16 +89,6 @@ function copyRun(src: Uint8Array, at: number, dst: Uint8Array, o: number): numbe
 function sameBytes(a: Uint8Array, i: number, b: Uint8Array, j: number, n: number): boolean {
   for (let k = 0; k < n; k++) if (a[i + k] !== b[j + k]) return false;
   return true;
-}
-
-/** A new exact-length copy of `arr` with `x` inserted at `pos`. */
-function insertAt<T>(arr: readonly T[], pos: number, x: T): T[] {
-  const n = arr.length;
-  const out = new Array<T>(n + 1);
-  for (let i = 0; i < pos; i++) out[i] = arr[i]!;
-  out[pos] = x;
-  for (let i = pos; i < n; i++) out[i + 1] = arr[i]!;
-  return out;
 }
 
 
@@ -255,6 +251,9 @@ class OpenSet {
 
 const EMPTY_SET = new RRset(0, 0);
 
+/** A node's children while the zone is built: finish() turns wide nodes' arrays into Chunks. */
+type Kids = ZoneNode | ZoneNode[] | null;
+
 /** A big node whose children arrived out of order: kids[0, sorted) is sorted, the rest is not. */
 interface Tail {
   sorted: number;
@@ -360,8 +359,8 @@ export class ZoneBuilder {
     checkZone(this.zoneText, this.apex, this.suspects);
     for (const [node, tail] of this.tails) this.merge(node, tail);
     this.tails.clear();
-    // Exact-length copies: a grown array keeps up to half its length spare.
-    for (const node of this.grown) node.kids = (node.kids as ZoneNode[]).slice();
+    // Exact-length copies (a grown array keeps up to half its length spare), wide nodes' in chunks.
+    for (const node of this.grown) node.kids = packChildren(node.kids as ZoneNode[]);
     this.grown.clear();
     this.orphanTtls.clear();
     this.suspects.clear();
@@ -437,7 +436,7 @@ export class ZoneBuilder {
 
   /** The child of `parent` whose label is the lower-cased label at `s` of `lower`. */
   private findChild(parent: ZoneNode, lower: Buffer, s: number): ZoneNode | undefined {
-    const k = parent.kids;
+    const k = parent.kids as Kids;
     if (k === null) return undefined;
     if (!Array.isArray(k)) return compareLabel(k, lower, s) === 0 ? k : undefined;
     const n = k.length;
@@ -459,7 +458,7 @@ export class ZoneBuilder {
 
   /** Insert a new child, keeping the children in canonical order (but for a big node's tail). */
   private insertChild(parent: ZoneNode, child: ZoneNode): void {
-    const k = parent.kids;
+    const k = parent.kids as Kids;
     if (k === null) {
       parent.kids = child;
       return;
@@ -720,9 +719,10 @@ export class ZoneEditor {
   private readonly zoneText: string;
   private readonly apex: ZoneNode;
   private readonly arena = new Arena();
-  /** Nodes (and RRsets) made for the new snapshot: these may be modified, the others not. */
+  /** Nodes (RRsets, chunks of children) made for the new snapshot: these may be modified, the others not. */
   private readonly owned = new Set<ZoneNode>();
   private readonly ownedSets = new Set<RRset>();
+  private readonly ownedChunks = new Set<ZoneNode[]>();
   /** Changed names and their paths from the apex (apex first, the node last). */
   private readonly touched = new Map<ZoneNode, ZoneNode[]>();
   /** Nodes created by the edit, with their paths. */
@@ -811,7 +811,7 @@ export class ZoneEditor {
     c.sets = node.sets;
     c.flags = node.flags;
     const k = node.kids;
-    c.kids = Array.isArray(k) ? k.slice() : k;
+    c.kids = Array.isArray(k) ? k.slice() : k instanceof Chunks ? k.copy() : k;
     this.owned.add(c);
     return c;
   }
@@ -835,7 +835,7 @@ export class ZoneEditor {
       if (next !== undefined) {
         if (!this.owned.has(next)) {
           const c = this.own(next);
-          setChild(node, c);
+          setChild(node, c, this.ownedChunks);
           next = c;
         }
       } else {
@@ -846,7 +846,7 @@ export class ZoneEditor {
         }
         next = new ZoneNode(slab, copyAt + s);
         this.owned.add(next);
-        addChild(node, next);
+        addChild(node, next, this.ownedChunks);
         this.created.push([...path, next]);
       }
       path.push(next);
@@ -860,7 +860,7 @@ export class ZoneEditor {
     for (let i = path.length - 1; i > 0; i--) {
       const node = path[i]!;
       if (pruned.has(node) || node.sets !== null || node.kids !== null) return;
-      removeChild(path[i - 1]!, node);
+      removeChild(path[i - 1]!, node, this.ownedChunks);
       pruned.add(node);
     }
   }
@@ -908,40 +908,47 @@ export class ZoneEditor {
       const r = this.reflag(c, below);
       if (r !== c) {
         out = this.own(out);
-        setChild(out, r);
+        setChild(out, r, this.ownedChunks);
       }
     }
     return out;
   }
 }
 
-/** Put `child` in place of the child of `parent` with the same key (`parent` is owned). */
-function setChild(parent: ZoneNode, child: ZoneNode): void {
+/**
+ * Put `child` in place of the child of `parent` with the same key (`parent` is owned, so are its
+ * children array or Chunks; `owned`: the chunks that are, see Chunks).
+ */
+function setChild(parent: ZoneNode, child: ZoneNode, owned: Set<ZoneNode[]>): void {
   const k = parent.kids;
-  if (!Array.isArray(k)) {
-    parent.kids = child;
-    return;
-  }
-  k[lowerBoundNode(k, child)] = child;
+  if (k instanceof Chunks) k.set(child, owned);
+  else if (Array.isArray(k)) k[lowerBoundNode(k, child)] = child;
+  else parent.kids = child;
 }
 
-/** Insert a new child in canonical order (`parent` is owned, so are its children arrays). */
-function addChild(parent: ZoneNode, child: ZoneNode): void {
+/** Insert a new child in canonical order (`parent` is owned, see setChild). */
+function addChild(parent: ZoneNode, child: ZoneNode, owned: Set<ZoneNode[]>): void {
   const k = parent.kids;
   if (child.isWildcard) parent.flags |= NODE_WILDCARD;
   if (k === null) parent.kids = child;
+  else if (k instanceof Chunks) k.insert(child, owned);
   else if (!Array.isArray(k)) parent.kids = compareNodes(k, child) < 0 ? [k, child] : [child, k];
   else if (k.length < EXACT) parent.kids = insertAt(k, lowerBoundNode(k, child), child);
-  else k.splice(lowerBoundNode(k, child), 0, child);
+  else if (k.length < CHUNK_MAX) k.splice(lowerBoundNode(k, child), 0, child);
+  else parent.kids = Chunks.of(insertAt(k, lowerBoundNode(k, child), child));
 }
 
-function removeChild(parent: ZoneNode, child: ZoneNode): void {
+/** Remove a child (`parent` is owned, see setChild). */
+function removeChild(parent: ZoneNode, child: ZoneNode, owned: Set<ZoneNode[]>): void {
   const k = parent.kids;
   if (child.isWildcard) parent.flags &= ~NODE_WILDCARD;
-  if (!Array.isArray(k)) {
+  if (k instanceof Chunks) {
+    k.remove(child, owned);
+    if (k.size <= CHUNK) parent.kids = k.parts.flat();
+  } else if (Array.isArray(k)) {
+    k.splice(lowerBoundNode(k, child), 1);
+    if (k.length === 1) parent.kids = k[0]!;
+  } else {
     parent.kids = null;
-    return;
   }
-  k.splice(lowerBoundNode(k, child), 1);
-  if (k.length === 1) parent.kids = k[0]!;
 }

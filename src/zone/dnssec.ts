@@ -12,7 +12,7 @@
 // that subsequence, searched by binary search on the 32-character labels.
 
 import { Type } from '../wire/constants.js';
-import { compareLabel, lowerBoundNode, NODE_DELEGATION, STAR, type ZoneNode } from './node.js';
+import { NODE_DELEGATION, STAR, type ZoneNode } from './node.js';
 
 /** Unsigned (or signed without a denial chain): served as unsigned. */
 export const DENIAL_NONE = 0;
@@ -237,19 +237,6 @@ function lowerBoundKeys(keys: readonly string[], key: string): number {
   return lo;
 }
 
-/** Number of children of `node` whose label sorts before the lower-cased label at `s` of `lower`. */
-function childrenBefore(node: ZoneNode, lower: Uint8Array, s: number): number {
-  const n = node.childCount;
-  let lo = 0;
-  let hi = n;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (compareLabel(node.childAt(mid), lower, s) < 0) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
 /**
  * Nodes a search for a covering NSEC may look at. In a well-formed NSEC chain a handful do (every
  * name with data owns an NSEC, an empty non-terminal has such a name below it); a zone missing NSECs
@@ -302,7 +289,7 @@ export function nsecCovering(
     const s = i >= first ? starts[i]! : 0;
     const next = node.find(buf, s);
     if (next === undefined) {
-      limit = childrenBefore(node, buf, s);
+      limit = node.lowerBound(buf, s);
       break;
     }
     node = next;
@@ -325,7 +312,7 @@ export function nsecCovering(
     if (self && n.get(Type.NSEC) !== undefined) return n;
     self = true;
     if (level === 0) return undefined;
-    limit = path[level - 1]!.childCount === 1 ? 0 : lowerBoundNode(path[level - 1]!.kids as ZoneNode[], n);
+    limit = path[level - 1]!.indexOf(n);
   }
   return undefined;
 }

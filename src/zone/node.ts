@@ -7,11 +7,17 @@
 // type), so there is no object per record and no spare field: a node is 4 fields (children, first
 // RRset, name slab, name offset + flags), an RRset 6 (signatures, next RRset of the node, type +
 // record count, TTL, slab, offset). Records, as [RDLENGTH][RDATA] runs, and owner names live in big
-// slabs of the zone's (builder.ts). A node's children are null, the one child itself, or an array
-// in canonical order that lookups binary-search, kept at its exact length. No parent pointer lets a
-// new snapshot share untouched subtrees with the old one (IXFR path copying, see builder.ts): a
-// shared node would otherwise point at the old snapshot's parent. (A 1M-record zone: about 130
-// octets per record, V8 heap and slabs; see bench/zone-build.ts and bench/heap-profile.ts.)
+// slabs of the zone's (builder.ts). No parent pointer lets a new snapshot share untouched subtrees
+// with the old one (IXFR path copying, see builder.ts): a shared node would otherwise point at the
+// old snapshot's parent. (A 1M-record zone: about 130 octets per record, V8 heap and slabs; see
+// bench/zone-build.ts and bench/heap-profile.ts.)
+//
+// A node's children are null, the one child itself, an array in canonical order that lookups
+// binary-search, kept at its exact length, or, for a wide node (more than CHUNK_MAX children),
+// Chunks: that order cut into arrays of at most CHUNK_MAX, found by a binary search over the first
+// child of each, then one inside the chunk. A path copy of a wide node copies only its index of
+// chunks, a change to its children only the chunk it changes: an IXFR adding a name under a node of
+// 750k children copies a few thousand references, not 750k (bench/ixfr-apply.ts).
 
 import { LOWER } from '../wire/name.js';
 
@@ -148,8 +154,8 @@ export const NO_RRSETS: readonly RRset[] = Object.freeze([]);
 const LINEAR = 8;
 
 export class ZoneNode {
-  /** Children: none, one (the node itself), or two or more in canonical order. */
-  kids: ZoneNode | ZoneNode[] | null = null;
+  /** Children: none, one (the node itself), two or more in canonical order, or a wide node's chunks. */
+  kids: ZoneNode | ZoneNode[] | Chunks | null = null;
   /**
    * The first RRset (null: none), the others chained by RRset.next, in the order they were added
    * (no array per node). Never mutated in a published snapshot: a change relinks copies (see the
@@ -251,23 +257,23 @@ export class ZoneNode {
   find(lower: Uint8Array, s: number): ZoneNode | undefined {
     const k = this.kids;
     if (k === null) return undefined;
-    if (!Array.isArray(k)) return sameLabel(k, lower, s) ? k : undefined;
-    const n = k.length;
-    if (n <= LINEAR) {
-      for (let i = 0; i < n; i++) if (sameLabel(k[i]!, lower, s)) return k[i];
-      return undefined;
+    if (Array.isArray(k)) {
+      const n = k.length;
+      if (n <= LINEAR) {
+        for (let i = 0; i < n; i++) if (sameLabel(k[i]!, lower, s)) return k[i];
+        return undefined;
+      }
+      const i = search(k, lower, s);
+      return i < 0 ? undefined : k[i];
     }
-    let lo = 0;
-    let hi = n;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      const c = k[mid]!;
-      const cmp = compareLabel(c, lower, s);
-      if (cmp === 0) return c;
-      if (cmp < 0) lo = mid + 1;
-      else hi = mid;
-    }
-    return undefined;
+    if (!(k instanceof Chunks)) return sameLabel(k, lower, s) ? k : undefined;
+    const i = search(k.heads, lower, s);
+    if (i >= 0) return k.heads[i];
+    if (i === -1) return undefined;
+    // In the last chunk whose first child is before the label.
+    const part = k.parts[-i - 2]!;
+    const at = search(part, lower, s);
+    return at < 0 ? undefined : part[at];
   }
 
   /** The '*' child, if any (RFC 4592 source of synthesis). */
@@ -285,13 +291,38 @@ export class ZoneNode {
   /** Number of children. */
   get childCount(): number {
     const k = this.kids;
-    return k === null ? 0 : Array.isArray(k) ? k.length : 1;
+    return k === null ? 0 : Array.isArray(k) ? k.length : k instanceof Chunks ? k.size : 1;
   }
 
   /** The i-th child in canonical order (0 <= i < childCount). */
   childAt(i: number): ZoneNode {
     const k = this.kids!;
-    return Array.isArray(k) ? k[i]! : k;
+    if (Array.isArray(k)) return k[i]!;
+    if (!(k instanceof Chunks)) return k;
+    const j = k.chunkAt(i);
+    return k.parts[j]![i - k.starts[j]!]!;
+  }
+
+  /** Number of children whose label sorts before the lower-cased label at `s` of `lower`. */
+  lowerBound(lower: Uint8Array, s: number): number {
+    const k = this.kids;
+    if (k === null) return 0;
+    if (Array.isArray(k)) return lowerBound(k, lower, s);
+    if (!(k instanceof Chunks)) return compareLabel(k, lower, s) < 0 ? 1 : 0;
+    // The last chunk whose first child is <= the label.
+    const i = search(k.heads, lower, s);
+    const j = i >= 0 ? i : -i - 2;
+    return j < 0 ? 0 : k.starts[j]! + lowerBound(k.parts[j]!, lower, s);
+  }
+
+  /** Number of children whose label sorts before `node`'s: the index of `node` if it is a child. */
+  indexOf(node: ZoneNode): number {
+    const k = this.kids;
+    if (k === null) return 0;
+    if (Array.isArray(k)) return lowerBoundNode(k, node);
+    if (!(k instanceof Chunks)) return compareNodes(k, node) < 0 ? 1 : 0;
+    const j = k.chunkFor(node);
+    return k.starts[j]! + lowerBoundNode(k.parts[j]!, node);
   }
 
   /** An empty non-terminal owns no records but has descendants (RFC 4592 2.2.2). */
@@ -313,6 +344,23 @@ function sameLabel(node: ZoneNode, lower: Uint8Array, s: number): boolean {
   if (n !== lower[s]) return false;
   for (let i = 1; i <= n; i++) if (LOWER[d[p + i]!] !== lower[s + i]) return false;
   return true;
+}
+
+/**
+ * The index in `kids` (sorted) of the node whose label is the lower-cased label at `s` of `lower`;
+ * if there is none, -1 - the index where it would go.
+ */
+function search(kids: readonly ZoneNode[], lower: Uint8Array, s: number): number {
+  let lo = 0;
+  let hi = kids.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const cmp = compareLabel(kids[mid]!, lower, s);
+    if (cmp === 0) return mid;
+    if (cmp < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return -1 - lo;
 }
 
 /**
@@ -368,4 +416,176 @@ export function lowerBoundNode(kids: readonly ZoneNode[], node: ZoneNode, lo = 0
     else hi = mid;
   }
   return lo;
+}
+
+/** Children arrays longer than this are kept as Chunks, and no chunk is longer. */
+export const CHUNK_MAX = 1024;
+/**
+ * Length of the chunks Chunks.of makes (at most) and a split leaves; a wide node left with no more
+ * children than this goes back to one array.
+ */
+export const CHUNK = CHUNK_MAX / 2;
+
+/** A new exact-length copy of `arr` with `x` inserted at `pos`. */
+export function insertAt<T>(arr: readonly T[], pos: number, x: T): T[] {
+  const n = arr.length;
+  const out = new Array<T>(n + 1);
+  for (let i = 0; i < pos; i++) out[i] = arr[i]!;
+  out[pos] = x;
+  for (let i = pos; i < n; i++) out[i + 1] = arr[i]!;
+  return out;
+}
+
+/** A new exact-length copy of `arr` without its element at `pos`. */
+function removeAt<T>(arr: readonly T[], pos: number): T[] {
+  const n = arr.length - 1;
+  const out = new Array<T>(n);
+  for (let i = 0; i < pos; i++) out[i] = arr[i]!;
+  for (let i = pos; i < n; i++) out[i] = arr[i + 1]!;
+  return out;
+}
+
+/** Children `kids` (sorted) as a node keeps them: an exact-length copy, or Chunks past CHUNK_MAX. */
+export function packChildren(kids: readonly ZoneNode[]): ZoneNode[] | Chunks {
+  return kids.length > CHUNK_MAX ? Chunks.of(kids) : kids.slice();
+}
+
+/**
+ * The children of a wide node in canonical order, cut into chunks: `parts[j]` holds 1 to CHUNK_MAX
+ * of them, `heads[j]` is its first (what find() searches first), `starts[j]` the index of that one
+ * among all the children; one more entry of `starts` is their number.
+ *
+ * Like everything in a published snapshot, a Chunks and its chunks are never modified. An editor
+ * (ZoneEditor) changes a copy() of a node's Chunks, which shares the chunks: set(), insert() and
+ * remove() copy the one chunk they change unless it is in `owned`, the chunks the editor made (which
+ * they add to), and change those in place. A chunk is split in two when it grows past CHUNK_MAX; one
+ * that shrinks goes when it is left empty, or joins its smaller neighbour when the two fit in CHUNK,
+ * so that deletions do not leave a trail of small chunks.
+ */
+export class Chunks {
+  private constructor(
+    readonly parts: ZoneNode[][],
+    readonly heads: ZoneNode[],
+    readonly starts: number[],
+  ) {}
+
+  /** `kids` (sorted, more than CHUNK) cut into chunks of CHUNK / 2 to CHUNK, of their own. */
+  static of(kids: readonly ZoneNode[]): Chunks {
+    const n = kids.length;
+    const m = Math.ceil(n / CHUNK);
+    const parts: ZoneNode[][] = [];
+    const heads: ZoneNode[] = [];
+    const starts: number[] = [];
+    for (let j = 0; j < m; j++) {
+      const a = Math.floor((j * n) / m);
+      parts.push(kids.slice(a, Math.floor(((j + 1) * n) / m)));
+      heads.push(kids[a]!);
+      starts.push(a);
+    }
+    starts.push(n);
+    return new Chunks(parts, heads, starts);
+  }
+
+  /** Number of children. */
+  get size(): number {
+    return this.starts[this.parts.length]!;
+  }
+
+  /** The chunk holding the i-th child (0 <= i < size). */
+  chunkAt(i: number): number {
+    const starts = this.starts;
+    let lo = 0;
+    let hi = this.parts.length;
+    while (hi - lo > 1) {
+      const mid = (lo + hi) >>> 1;
+      if (starts[mid]! <= i) lo = mid;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** The chunk where the child with `node`'s label is or would go: the last whose head is <= it, or the first. */
+  chunkFor(node: ZoneNode): number {
+    const heads = this.heads;
+    let lo = 1;
+    let hi = heads.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (compareNodes(heads[mid]!, node) <= 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo - 1;
+  }
+
+  /** A copy of the index (parts, heads, starts) sharing the chunks: an editor's, see above. */
+  copy(): Chunks {
+    return new Chunks(this.parts.slice(), this.heads.slice(), this.starts.slice());
+  }
+
+  /** Put `child` in place of the child with the same label. */
+  set(child: ZoneNode, owned: Set<ZoneNode[]>): void {
+    const j = this.chunkFor(child);
+    let part = this.parts[j]!;
+    if (!owned.has(part)) {
+      part = this.parts[j] = part.slice();
+      owned.add(part);
+    }
+    const i = lowerBoundNode(part, child);
+    part[i] = child;
+    if (i === 0) this.heads[j] = child;
+  }
+
+  /** Add a new child. */
+  insert(child: ZoneNode, owned: Set<ZoneNode[]>): void {
+    const j = this.chunkFor(child);
+    let part = this.parts[j]!;
+    const i = lowerBoundNode(part, child);
+    if (owned.has(part)) {
+      part.splice(i, 0, child);
+    } else {
+      part = this.parts[j] = insertAt(part, i, child);
+      owned.add(part);
+    }
+    this.heads[j] = part[0]!;
+    const starts = this.starts;
+    for (let x = j + 1; x < starts.length; x++) starts[x]++;
+    if (part.length > CHUNK_MAX) {
+      const rest = part.splice(CHUNK);
+      owned.add(rest);
+      this.parts.splice(j + 1, 0, rest);
+      this.heads.splice(j + 1, 0, rest[0]!);
+      starts.splice(j + 1, 0, starts[j]! + CHUNK);
+    }
+  }
+
+  /** Remove the child `child`. */
+  remove(child: ZoneNode, owned: Set<ZoneNode[]>): void {
+    const { parts, heads, starts } = this;
+    const j = this.chunkFor(child);
+    let part = parts[j]!;
+    const i = lowerBoundNode(part, child);
+    if (owned.has(part)) {
+      part.splice(i, 1);
+    } else {
+      part = parts[j] = removeAt(part, i);
+      owned.add(part);
+    }
+    for (let x = j + 1; x < starts.length; x++) starts[x]--;
+    // The smaller neighbour.
+    const other = j + 1 < parts.length && (j === 0 || parts[j + 1]!.length < parts[j - 1]!.length) ? j + 1 : j - 1;
+    if (part.length === 0) {
+      parts.splice(j, 1);
+      heads.splice(j, 1);
+      starts.splice(j, 1);
+    } else if (other >= 0 && part.length + parts[other]!.length <= CHUNK) {
+      const a = Math.min(j, other);
+      const joined = parts[a]!.concat(parts[a + 1]!);
+      owned.add(joined);
+      parts.splice(a, 2, joined);
+      heads.splice(a, 2, joined[0]!);
+      starts.splice(a + 1, 1);
+    } else {
+      heads[j] = part[0]!;
+    }
+  }
 }

@@ -6,7 +6,7 @@ import { Class, Type } from '../../src/wire/constants.js';
 import { encodeMessage } from '../../src/wire/message.js';
 import { canonicalCompare, isSubdomain, nameFromText, nameToLower, nameToText } from '../../src/wire/name.js';
 import type { ResourceRecord } from '../../src/wire/record.js';
-import { NODE_APEX, NODE_DELEGATION, NODE_DNAME, NODE_OCCLUDED, NODE_WILDCARD } from '../../src/zone/node.js';
+import { CHUNK, CHUNK_MAX, Chunks, NODE_APEX, NODE_DELEGATION, NODE_DNAME, NODE_OCCLUDED, NODE_WILDCARD } from '../../src/zone/node.js';
 import type { ZoneNode } from '../../src/zone/node.js';
 import type { Zone } from '../../src/zone/zone.js';
 import { ZoneTable } from '../../src/zone/zone-table.js';
@@ -159,7 +159,7 @@ export function dump(zone: Zone, sigTtl = true): DumpedNode[] {
         return d;
       }),
     });
-    if (Array.isArray(node.kids) && node.kids.length < 2) throw new Error(`${nameToText(node.name)}: children array of ${node.kids.length}`);
+    checkKids(node);
     let prev: string | undefined;
     let star = false;
     for (let i = 0; i < node.childCount; i++) {
@@ -175,6 +175,27 @@ export function dump(zone: Zone, sigTtl = true): DumpedNode[] {
   };
   walk(zone.apex);
   return out;
+}
+
+/**
+ * The shape of `node`'s children: an array of 2 to CHUNK_MAX, or (more than CHUNK) Chunks whose
+ * chunks hold 1 to CHUNK_MAX each, with their first children as heads and consistent starts.
+ */
+function checkKids(node: ZoneNode): void {
+  const k = node.kids;
+  const where = nameToText(node.name);
+  if (Array.isArray(k) && (k.length < 2 || k.length > CHUNK_MAX)) throw new Error(`${where}: children array of ${k.length}`);
+  if (!(k instanceof Chunks)) return;
+  if (k.size <= CHUNK) throw new Error(`${where}: Chunks of ${k.size} children`);
+  if (k.heads.length !== k.parts.length || k.starts.length !== k.parts.length + 1) throw new Error(`${where}: index lengths`);
+  let at = 0;
+  k.parts.forEach((part, j) => {
+    if (part.length < 1 || part.length > CHUNK_MAX) throw new Error(`${where}: chunk ${j} of ${part.length}`);
+    if (k.heads[j] !== part[0]) throw new Error(`${where}: head ${j} is not its chunk's first`);
+    if (k.starts[j] !== at) throw new Error(`${where}: chunk ${j} starts at ${k.starts[j]}, not ${at}`);
+    at += part.length;
+  });
+  if (k.size !== at) throw new Error(`${where}: size ${k.size}, not ${at}`);
 }
 
 /** Every record, byte for byte, in allRecords order. */
