@@ -27,6 +27,7 @@ import {
   compareLabel,
   compareNodes,
   insertAt,
+  isChunks,
   lowerBound,
   lowerBoundNode,
   MAX_RECORDS,
@@ -811,7 +812,7 @@ export class ZoneEditor {
     c.sets = node.sets;
     c.flags = node.flags;
     const k = node.kids;
-    c.kids = Array.isArray(k) ? k.slice() : k instanceof Chunks ? k.copy() : k;
+    c.kids = Array.isArray(k) ? k.slice() : isChunks(k) ? k.copy() : k;
     this.owned.add(c);
     return c;
   }
@@ -921,7 +922,7 @@ export class ZoneEditor {
  */
 function setChild(parent: ZoneNode, child: ZoneNode, owned: Set<ZoneNode[]>): void {
   const k = parent.kids;
-  if (k instanceof Chunks) k.set(child, owned);
+  if (isChunks(k)) k.set(child, owned);
   else if (Array.isArray(k)) k[lowerBoundNode(k, child)] = child;
   else parent.kids = child;
 }
@@ -931,7 +932,7 @@ function addChild(parent: ZoneNode, child: ZoneNode, owned: Set<ZoneNode[]>): vo
   const k = parent.kids;
   if (child.isWildcard) parent.flags |= NODE_WILDCARD;
   if (k === null) parent.kids = child;
-  else if (k instanceof Chunks) k.insert(child, owned);
+  else if (isChunks(k)) k.insert(child, owned);
   else if (!Array.isArray(k)) parent.kids = compareNodes(k, child) < 0 ? [k, child] : [child, k];
   else if (k.length < EXACT) parent.kids = insertAt(k, lowerBoundNode(k, child), child);
   else if (k.length < CHUNK_MAX) k.splice(lowerBoundNode(k, child), 0, child);
@@ -942,7 +943,7 @@ function addChild(parent: ZoneNode, child: ZoneNode, owned: Set<ZoneNode[]>): vo
 function removeChild(parent: ZoneNode, child: ZoneNode, owned: Set<ZoneNode[]>): void {
   const k = parent.kids;
   if (child.isWildcard) parent.flags &= ~NODE_WILDCARD;
-  if (k instanceof Chunks) {
+  if (isChunks(k)) {
     k.remove(child, owned);
     if (k.size <= CHUNK) parent.kids = k.parts.flat();
   } else if (Array.isArray(k)) {

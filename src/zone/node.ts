@@ -266,7 +266,7 @@ export class ZoneNode {
       const i = search(k, lower, s);
       return i < 0 ? undefined : k[i];
     }
-    if (!(k instanceof Chunks)) return sameLabel(k, lower, s) ? k : undefined;
+    if (!isChunks(k)) return sameLabel(k, lower, s) ? k : undefined;
     const i = search(k.heads, lower, s);
     if (i >= 0) return k.heads[i];
     if (i === -1) return undefined;
@@ -291,14 +291,14 @@ export class ZoneNode {
   /** Number of children. */
   get childCount(): number {
     const k = this.kids;
-    return k === null ? 0 : Array.isArray(k) ? k.length : k instanceof Chunks ? k.size : 1;
+    return k === null ? 0 : Array.isArray(k) ? k.length : isChunks(k) ? k.size : 1;
   }
 
   /** The i-th child in canonical order (0 <= i < childCount). */
   childAt(i: number): ZoneNode {
     const k = this.kids!;
     if (Array.isArray(k)) return k[i]!;
-    if (!(k instanceof Chunks)) return k;
+    if (!isChunks(k)) return k;
     const j = k.chunkAt(i);
     return k.parts[j]![i - k.starts[j]!]!;
   }
@@ -308,7 +308,7 @@ export class ZoneNode {
     const k = this.kids;
     if (k === null) return 0;
     if (Array.isArray(k)) return lowerBound(k, lower, s);
-    if (!(k instanceof Chunks)) return compareLabel(k, lower, s) < 0 ? 1 : 0;
+    if (!isChunks(k)) return compareLabel(k, lower, s) < 0 ? 1 : 0;
     // The last chunk whose first child is <= the label.
     const i = search(k.heads, lower, s);
     const j = i >= 0 ? i : -i - 2;
@@ -320,7 +320,7 @@ export class ZoneNode {
     const k = this.kids;
     if (k === null) return 0;
     if (Array.isArray(k)) return lowerBoundNode(k, node);
-    if (!(k instanceof Chunks)) return compareNodes(k, node) < 0 ? 1 : 0;
+    if (!isChunks(k)) return compareNodes(k, node) < 0 ? 1 : 0;
     const j = k.chunkFor(node);
     return k.starts[j]! + lowerBoundNode(k.parts[j]!, node);
   }
@@ -425,6 +425,14 @@ export const CHUNK_MAX = 1024;
  * children than this goes back to one array.
  */
 export const CHUNK = CHUNK_MAX / 2;
+
+/**
+ * Whether `kids` are a wide node's Chunks. (Not `instanceof`, which V8 does not inline there: in
+ * find() it cost about 50 ns a call, a sixth of a whole search of 750k children.)
+ */
+export function isChunks(kids: ZoneNode | ZoneNode[] | Chunks | null): kids is Chunks {
+  return kids !== null && kids.constructor === Chunks;
+}
 
 /** A new exact-length copy of `arr` with `x` inserted at `pos`. */
 export function insertAt<T>(arr: readonly T[], pos: number, x: T): T[] {
