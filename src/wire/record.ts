@@ -15,6 +15,9 @@ export interface ResourceRecord {
   rdata: Buffer;
 }
 
+/** What a reader reads before reset() (nothing). */
+const NOTHING = new Uint8Array(0);
+
 /**
  * A cursor over the records of a message: next() reads one (owner name decompressed into `owner`,
  * RDATA with its names decompressed into a scratch buffer, or left in the message when its type
@@ -29,12 +32,12 @@ export class RecordReader {
   class = 0;
   ttl = 0;
   /** Its uncompressed RDATA: `rdata[rdataStart, rdataStart + rdataLength)` (the message or scratch). */
-  rdata: Uint8Array = this.owner;
+  rdata: Uint8Array = NOTHING;
   rdataStart = 0;
   rdataLength = 0;
   /** Offset of the next record in the message. */
   offset = 0;
-  private msg: Uint8Array = this.owner;
+  private msg: Uint8Array = NOTHING;
   private readonly names = new NameReader();
   private scratch: Uint8Array | undefined;
 
