@@ -21,6 +21,16 @@ export interface ServerHooks {
   tsigAnswer?: TsigAnswer;
 }
 
+/**
+ * dgram's address lookup for a socket that sends only to the addresses datagrams came from (IP
+ * literals): the address itself, at once. The default (dns.lookup) re-checks the literal and puts the
+ * send off to the next tick: about 2 us of CPU a reply at 20k queries/s, a tenth of what a query costs
+ * at that rate (measured with a bare responder under dnsperf -Q 20000).
+ */
+function literalAddress(address: string, family: unknown, cb: (err: Error | null, address: string, family: number) => void): void {
+  cb(null, address, family === 6 ? 6 : 4);
+}
+
 export class UdpServer {
   private socket: dgram.Socket | null = null;
 
@@ -34,7 +44,7 @@ export class UdpServer {
 
   /** Bind; resolves with the bound port (useful when the configured port is 0). */
   listen(): Promise<number> {
-    const socket = dgram.createSocket({ type: this.address.family === 6 ? 'udp6' : 'udp4', ipv6Only: this.address.family === 6 });
+    const socket = dgram.createSocket({ type: this.address.family === 6 ? 'udp6' : 'udp4', ipv6Only: this.address.family === 6, lookup: literalAddress });
     this.socket = socket;
     const responder = this.responder;
     const notify = this.notify;
