@@ -13,6 +13,7 @@ import { createLogger } from './log.js';
 import { formatStatusTable, isFailing, type ZoneStatus } from './monitor/status.js';
 import { controlRequest, type ControlRequest } from './net/control-server.js';
 import { doctorCommand } from './doctor/command.js';
+import { VERSION } from './version.js';
 
 export const DEFAULT_CONFIG = '/etc/secondaryd/secondaryd.yaml';
 const DEFAULT_CONTROL = '/run/secondaryd/control.sock';
@@ -152,6 +153,7 @@ export async function main(argv: string[]): Promise<number> {
   const program = new Command()
     .name('secondaryd')
     .description('An authoritative secondary nameserver that is never silently stale.')
+    .version(VERSION)
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   program

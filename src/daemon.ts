@@ -35,6 +35,7 @@ import { UnservedZone, ZoneTable } from './zone/zone-table.js';
 import { readZoneFile } from './zonefile/reader.js';
 import { zoneLines } from './zonefile/writer.js';
 import { soaFields } from './xfr/soa-check.js';
+import { VERSION } from './version.js';
 
 export class Daemon implements ZoneSink {
   readonly table = new ZoneTable();
@@ -85,7 +86,7 @@ export class Daemon implements ZoneSink {
     this.store = new ZoneStore(config.server.storage, { logger: log });
     this.scheduler = new RefreshScheduler({ executor: this.xfr, logger: log, onChange: (zone, state, prev) => this.onRefreshChange(zone, state, prev) });
     this.keys = new Map(config.keys.map((k) => [k.name, k]));
-    this.notifier = new AlertNotifier({ logger: log });
+    this.notifier = new AlertNotifier({ logger: log, userAgent: `secondaryd/${VERSION}` });
     this.xfrOut = new XfrServer({
       table: this.table,
       acl: (zone) => this.config.zones.find((z) => z.name === zone)?.allowTransfer,

@@ -1,7 +1,9 @@
 // The README's first command on a fresh checkout: the example config (conf/) serves its zone at once,
-// with nothing prepared beforehand (no var/ directory), and `secondaryd status` reaches it.
+// with nothing prepared beforehand (no var/ directory), and `secondaryd status` reaches it. Run as
+// `npm start` runs it: bin/secondaryd, the one bundled module `npm run build` makes (npm test builds
+// it first).
 
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +11,7 @@ import t from 'tap';
 import { parseMessage } from './helpers/compare.js';
 import { queryUdp } from './helpers/dnsclient.js';
 import { freePort } from './helpers/ports.js';
-import { runCli } from './helpers/secondaryd.js';
+import { runCli, userEnv } from './helpers/secondaryd.js';
 
 const root = join(import.meta.dirname, '..');
 
@@ -21,7 +23,7 @@ t.test('the example config serves www.example.test from a fresh checkout', async
   // The example's port (5300) may be taken on a test machine; everything else is as shipped.
   writeFileSync(config, readFileSync(config, 'utf8').replaceAll(':5300', `:${port}`));
   t.notOk(existsSync(join(dir, 'var')), 'no var/ beforehand');
-  const child = spawn(process.execPath, ['--import=tsx', join(root, 'src/main.ts'), 'run', '-c', config], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(join(root, 'bin/secondaryd'), ['run', '-c', config], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: userEnv() });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
@@ -44,4 +46,12 @@ t.test('the example config serves www.example.test from a fresh checkout', async
   t.ok(existsSync(join(dir, 'var', 'control.sock')), 'the control socket directory was created');
   child.kill('SIGTERM');
   t.equal(await exited, 0, 'SIGTERM: exit 0');
+});
+
+t.test('bin/secondaryd --version prints the version of package.json', async (t) => {
+  const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
+  const out = await new Promise<string>((resolve, reject) => {
+    execFile(join(root, 'bin/secondaryd'), ['--version'], { env: userEnv() }, (err, stdout) => (err ? reject(err) : resolve(stdout)));
+  });
+  t.equal(out.trim(), version);
 });

@@ -22,7 +22,6 @@
 // - close() gives what is queued or in flight a bounded time, then aborts it (shutdown must be quick).
 
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import type { AlertSettings } from '../config/types.js';
 
 /** What an alert is: a plain JSON-able object (alerts.ts defines the daemon's); every field of it is
@@ -55,7 +54,7 @@ export interface AlertNotifierOptions {
   maxQueued?: number;
   /** Between SIGTERM and SIGKILL of a command that timed out. Default 2000. */
   killGraceMs?: number;
-  /** Default `secondaryd/<package.json version>`. */
+  /** The User-Agent of webhook requests: the daemon gives `secondaryd/<version>`. Default `secondaryd`. */
   userAgent?: string;
 }
 
@@ -76,18 +75,6 @@ interface Job {
 }
 
 const STDERR_TAIL = 500;
-
-function readVersion(): string {
-  try {
-    // src/monitor/ and dist/monitor/ are both two levels below package.json.
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
-    return typeof pkg.version === 'string' ? pkg.version : 'unknown';
-  } catch {
-    return 'unknown';
-  }
-}
-
-export const USER_AGENT = `secondaryd/${readVersion()}`;
 
 /** `primarySerial`, `primary-serial`, `lastSOASerial` -> `SECONDARYD_PRIMARY_SERIAL`, ..., `SECONDARYD_LAST_SOA_SERIAL`. */
 export function envName(field: string): string {
@@ -202,7 +189,7 @@ export class AlertNotifier {
     this.maxInFlight = Math.max(1, options.maxInFlight ?? 4);
     this.maxQueued = Math.max(1, options.maxQueued ?? 1000);
     this.killGraceMs = options.killGraceMs ?? 2000;
-    this.userAgent = options.userAgent ?? USER_AGENT;
+    this.userAgent = options.userAgent ?? 'secondaryd';
     for (const kind of ['webhook', 'command'] as const) for (const result of ['ok', 'failed', 'dropped'] as const) this.counters[`${kind}:${result}`] = 0;
   }
 

@@ -5,7 +5,7 @@
 // raises the signature watchdog.
 
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,12 +22,16 @@ const zoneText = (serial: number): string =>
 interface Receiver {
   url: string;
   docs: Record<string, unknown>[];
+  /** The User-Agent of each request. */
+  agents: string[];
   close(): Promise<void>;
 }
 
 async function receiver(): Promise<Receiver> {
   const docs: Record<string, unknown>[] = [];
+  const agents: string[] = [];
   const server = http.createServer((req, res) => {
+    agents.push(req.headers['user-agent'] ?? '');
     let body = '';
     req.on('data', (d: Buffer) => (body += d.toString()));
     req.on('end', () => {
@@ -37,7 +41,7 @@ async function receiver(): Promise<Receiver> {
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as { port: number }).port;
-  return { url: `http://127.0.0.1:${port}/hook`, docs, close: () => new Promise((r) => server.close(() => r())) };
+  return { url: `http://127.0.0.1:${port}/hook`, docs, agents, close: () => new Promise((r) => server.close(() => r())) };
 }
 
 async function until(what: string, f: () => boolean | Promise<boolean>, ms = 30_000): Promise<void> {
@@ -136,6 +140,8 @@ t.test('failing, stale with the lag, recovered, then failing and expired: one we
   );
   t.match(hook.docs[1]!.message, /^watch\.test\.: primary 127\.0\.0\.1:\d+ has had serial 2 for \d+s; still serving 1$/);
   t.match(hook.docs[2]!.message, 'watch.test.: recovered from failing, stale; serving serial 2');
+  const { version } = JSON.parse(readFileSync(join(import.meta.dirname, '../../package.json'), 'utf8')) as { version: string };
+  t.same(new Set(hook.agents), new Set([`secondaryd/${version}`]), 'every request says secondaryd/<version of package.json>');
 });
 
 t.test('the signature watchdog: a signed zone whose RRSIGs expire within the threshold', async (t) => {
