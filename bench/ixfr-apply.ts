@@ -16,7 +16,7 @@ import { nameFromText } from '../src/wire/name.js';
 import type { ResourceRecord } from '../src/wire/record.js';
 import { applyChangesets } from '../src/zone/changeset.js';
 import type { Changeset } from '../src/zone/changeset.js';
-import type { ZoneNode } from '../src/zone/node.js';
+import { firstRdata, type ZoneNode } from '../src/zone/node.js';
 import { buildZone } from '../src/zone/zone.js';
 import type { Zone } from '../src/zone/zone.js';
 import { parseZone } from '../src/zonefile/reader.js';
@@ -38,7 +38,7 @@ function median(xs: number[]): number {
 }
 
 function soaRecord(zone: Zone, serial: number): ResourceRecord {
-  const rdata = Buffer.from(zone.soa.rdata[0]!);
+  const rdata = Buffer.from(firstRdata(zone.soa));
   rdata.writeUInt32BE(serial, rdata.length - 20);
   return { owner: ORIGIN, type: Type.SOA, class: Class.IN, ttl: zone.soa.ttl, rdata };
 }
@@ -51,7 +51,7 @@ function change(zone: Zone, i: number): Changeset {
     toSerial: zone.serial + 1,
     fromSoa: soaRecord(zone, zone.serial),
     toSoa: soaRecord(zone, zone.serial + 1),
-    removed: [{ owner: nameFromText(`t${4 * i + 3}`, ORIGIN), type: Type.TXT, class: Class.IN, ttl: gone.ttl, rdata: gone.rdata[0]! }],
+    removed: [{ owner: nameFromText(`t${4 * i + 3}`, ORIGIN), type: Type.TXT, class: Class.IN, ttl: gone.ttl, rdata: firstRdata(gone) }],
     added: [{ owner: nameFromText(`new${i}`, ORIGIN), type: Type.A, class: Class.IN, ttl: 60, rdata: Buffer.from([192, 0, 2, i & 255]) }],
   };
 }

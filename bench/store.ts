@@ -21,6 +21,7 @@ import { freePort } from '../test/helpers/ports.js';
 import { buildDaemon } from './proc.js';
 import { startDaemon } from '../test/helpers/secondaryd.js';
 import { BIG_ZONE, bigZone } from './big-zone.js';
+import { firstRdata } from '../src/zone/node.js';
 
 buildDaemon();
 const records = Number(process.argv[2] ?? 1_000_000);
@@ -35,12 +36,12 @@ const dirBytes = (dir: string): Record<string, number> => Object.fromEntries(rea
 /** A one-record change: one A record's address replaced, the SOA serial raised by one. */
 function oneRecordIxfr(zone: Zone, i: number): Changeset {
   const soa = zone.soa;
-  const from: ResourceRecord = { owner: origin, type: Type.SOA, class: 1, ttl: soa.ttl, rdata: soa.rdata[0]! };
+  const from: ResourceRecord = { owner: origin, type: Type.SOA, class: 1, ttl: soa.ttl, rdata: firstRdata(soa) };
   const rdata = Buffer.from(from.rdata);
   rdata.writeUInt32BE(zone.serial + 1, rdata.length - 20);
   const to: ResourceRecord = { ...from, rdata };
   const owner = nameFromText(`h${i * 4}.${ZONE}`);
-  const old = zone.apex.child(`h${i * 4}`)!.get(Type.A)!.rdata[0]!;
+  const old = firstRdata(zone.apex.child(`h${i * 4}`)!.get(Type.A)!);
   const neu = Buffer.from([198, 51, 100, i & 255]);
   return {
     fromSerial: zone.serial,

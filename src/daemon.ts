@@ -36,6 +36,7 @@ import { readZoneFile } from './zonefile/reader.js';
 import { zoneLines } from './zonefile/writer.js';
 import { soaFields } from './xfr/soa-check.js';
 import { VERSION } from './version.js';
+import { firstRdata } from './zone/node.js';
 
 export class Daemon implements ZoneSink {
   readonly table = new ZoneTable();
@@ -219,7 +220,7 @@ export class Daemon implements ZoneSink {
     }
     const { zone, timers } = r;
     this.historyOf(zc.name).record(r.changesets.length > 0 ? r.changesets : undefined);
-    const { refresh, retry, expire, minimum } = soaFields(zone.soa.rdata[0]!);
+    const { refresh, retry, expire, minimum } = soaFields(firstRdata(zone.soa));
     const soa = { refresh, retry, expire, minimum };
     const expireMs = clampTimers(soa, zc).expireMs;
     // The stored timers speak for the version loaded only when their serial is its serial; else (the

@@ -26,7 +26,7 @@
 import { Class, Flag, Opcode, Rcode, Type } from '../wire/constants.js';
 import { isSubdomainAt, LOWER, MAX_NAME_LENGTH } from '../wire/name.js';
 import { DENIAL_NONE, DENIAL_NSEC3, isNsec3Owner, nsecCovering, type ZoneDnssec } from '../zone/dnssec.js';
-import { NODE_DELEGATION, NODE_DNAME, RRset, type ZoneNode } from '../zone/node.js';
+import { newRRset, NODE_DELEGATION, NODE_DNAME, type RRset, rrsetOf, type ZoneNode } from '../zone/node.js';
 import type { Zone } from '../zone/zone.js';
 import { UnservedZone, type ZoneTable } from '../zone/zone-table.js';
 import { PARSE_DROP, PARSE_FORMERR, Query } from './query.js';
@@ -456,7 +456,7 @@ export class Responder {
     run[1] = n & 0xff;
     for (let k = 0; k < prefixEnd; k++) run[2 + k] = current[os + k]!;
     d.copy(run, 2 + prefixEnd, targetStart, targetStart + targetLength);
-    const cname = new RRset(Type.CNAME, dname.ttl, run, 0, 1);
+    const cname = newRRset(Type.CNAME, dname.ttl, run, 0, 1);
     if (!w.putRRset(ANSWER, owner, cname, -1, this.ownerStart)) return TRUNCATED;
     if (this.query.qtype === Type.CNAME) return HIT;
     this.nextName = run;
@@ -749,7 +749,7 @@ export class Responder {
     const name = q.lower.toString('latin1', 0, q.qnameLength);
     if (name !== '\x02id\x06server\x00' && name !== '\x08hostname\x04bind\x00') return Rcode.REFUSED;
     // The identity as one TXT string (made once).
-    const rrset = (this.identityTxt ??= RRset.of(Type.TXT, 0, [Buffer.concat([Buffer.from([this.identity.length]), this.identity])]));
+    const rrset = (this.identityTxt ??= rrsetOf(Type.TXT, 0, [Buffer.concat([Buffer.from([this.identity.length]), this.identity])]));
     const w = this.writer;
     const o = w.o;
     if (!w.putRRset(ANSWER, null, rrset)) return Rcode.NOERROR;

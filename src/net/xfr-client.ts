@@ -24,6 +24,7 @@ import { axfrQuery, ixfrQuery, soaQuery, soaRecordOf } from '../xfr/request.js';
 import { checkSoaResponse, soaFields } from '../xfr/soa-check.js';
 import type { Changeset } from '../zone/changeset.js';
 import type { Zone } from '../zone/zone.js';
+import { firstRdata } from '../zone/node.js';
 
 /** Where the executor reads and publishes zones, and reports each transfer. */
 export interface ZoneSink {
@@ -115,7 +116,7 @@ export class XfrClient implements Executor {
             return ixfrQuery(origin, id, soaRecordOf(current));
           }, (raw) => session!.push(raw), this.keyOf(p), signal);
           const result = session!.result();
-          if (result.kind === 'UPTODATE') return { ok: true, kind: 'UPTODATE', serial: current.serial, soa: soaFields(current.soa.rdata[0]!), primary };
+          if (result.kind === 'UPTODATE') return { ok: true, kind: 'UPTODATE', serial: current.serial, soa: soaFields(firstRdata(current.soa)), primary };
           const snapshot = result.zone!;
           this.sink.publish(zone, snapshot, {
             kind: result.kind,
@@ -127,7 +128,7 @@ export class XfrClient implements Executor {
             durationMs: Date.now() - started,
             ...(result.kind === 'IXFR' ? { changesets: result.changesets } : {}),
           });
-          return { ok: true, kind: result.kind, serial: snapshot.serial, soa: soaFields(snapshot.soa.rdata[0]!), primary };
+          return { ok: true, kind: result.kind, serial: snapshot.serial, soa: soaFields(firstRdata(snapshot.soa)), primary };
         } catch (err) {
           const e = asTransferError(err);
           if (signal.aborted || !FALLBACK.has(e.reason)) {
@@ -146,7 +147,7 @@ export class XfrClient implements Executor {
         }, (raw, deadline) => session!.push(raw, deadline), this.keyOf(p), signal);
         const result = session!.result();
         this.sink.publish(zone, result.zone, { kind: 'AXFR', primary, serial: result.serial, records: result.records, bytes: result.bytes, messages: result.messages, durationMs: Date.now() - started, ...(fallback ? { fallback } : {}) });
-        return { ok: true, kind: 'AXFR', serial: result.serial, soa: soaFields(result.zone.soa.rdata[0]!), primary };
+        return { ok: true, kind: 'AXFR', serial: result.serial, soa: soaFields(firstRdata(result.zone.soa)), primary };
       } catch (err) {
         last = asTransferError(err);
         if (signal.aborted) break;

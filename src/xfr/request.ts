@@ -10,6 +10,7 @@ import type { Edns } from '../wire/edns.js';
 import type { Message } from '../wire/message.js';
 import type { ResourceRecord } from '../wire/record.js';
 import type { Zone } from '../zone/zone.js';
+import { firstRdata } from '../zone/node.js';
 
 export interface RequestOptions {
   /** OPT record to include (none by default: transfers and SOA checks work without EDNS). */
@@ -61,5 +62,5 @@ export function ixfrQuery(zone: Buffer, id: number, currentSoa: ResourceRecord, 
 
 /** The SOA record of a zone snapshot, as it goes into an IXFR request. */
 export function soaRecordOf(zone: Zone): ResourceRecord {
-  return { owner: zone.origin, type: Type.SOA, class: Class.IN, ttl: zone.soa.ttl, rdata: zone.soa.rdata[0]! };
+  return { owner: zone.origin, type: Type.SOA, class: Class.IN, ttl: zone.soa.ttl, rdata: firstRdata(zone.soa) };
 }

@@ -21,9 +21,9 @@ import { Type } from '../wire/constants.js';
 import { canonicalCompare, isSubdomain, LOWER, nameToText } from '../wire/name.js';
 import type { ResourceRecord } from '../wire/record.js';
 import {
-  Chunks,
   CHUNK,
   CHUNK_MAX,
+  Chunks,
   compareLabel,
   compareNodes,
   insertAt,
@@ -31,13 +31,15 @@ import {
   lowerBound,
   lowerBoundNode,
   MAX_RECORDS,
+  newRRset,
   NODE_APEX,
   NODE_DELEGATION,
   NODE_DNAME,
   NODE_OCCLUDED,
   NODE_WILDCARD,
   packChildren,
-  RRset,
+  type RRset,
+  runEnd,
   runsLength,
   writeRuns,
   ZoneNode,
@@ -129,7 +131,7 @@ export class Arena {
   pack(type: number, ttl: number, rdata: readonly Uint8Array[]): RRset {
     const o = this.reserve(runsLength(rdata));
     writeRuns(this.slab, o, rdata);
-    return new RRset(type, ttl, this.slab, o, rdata.length);
+    return newRRset(type, ttl, this.slab, o, rdata.length);
   }
 }
 
@@ -175,7 +177,7 @@ function sigGroup(rrsig: RRset, type: number): { start: number; count: number } 
 function sameRun(a: RRset, data: Buffer, start: number, count: number): boolean {
   if (a.count !== count) return false;
   if (a.data === data && a.start === start) return true;
-  const aEnd = a.end;
+  const aEnd = runEnd(a);
   const len = aEnd - a.start;
   return data.length >= start + len && a.data.compare(data, start, start + len, a.start, aEnd) === 0;
 }
@@ -250,7 +252,7 @@ class OpenSet {
   }
 }
 
-const EMPTY_SET = new RRset(0, 0);
+const EMPTY_SET = newRRset(0, 0);
 
 /** A node's children while the zone is built: finish() turns wide nodes' arrays into Chunks. */
 type Kids = ZoneNode | ZoneNode[] | null;
@@ -377,7 +379,7 @@ export class ZoneBuilder {
       const node = stack.pop()!;
       for (let i = 0; i < node.childCount; i++) stack.push(node.childAt(i));
       for (const r of node.rrsets) {
-        const end = r.end;
+        const end = runEnd(r);
         const o = arena.reserve(end - r.start);
         r.data.copy(arena.slab, o, r.start, end);
         r.data = arena.slab;
@@ -519,7 +521,7 @@ export class ZoneBuilder {
       }
     }
     if (os === undefined) {
-      const created = new RRset(type, ttl);
+      const created = newRRset(type, ttl);
       // The node is being built, not published: its last RRset may be linked to the new one.
       let last = node.sets;
       if (last === null) node.sets = created;
@@ -644,7 +646,7 @@ export class ZoneBuilder {
           if (count++ === 0) ttl = ttls[i]!;
         }
         const target = t < 0 ? undefined : node.get(t);
-        if (target !== undefined) target.sigs = new RRset(Type.RRSIG, ttl, slab, start, count);
+        if (target !== undefined) target.sigs = newRRset(Type.RRSIG, ttl, slab, start, count);
         else (orphans ??= new Map()).set(t, ttl);
       }
       if (orphans !== undefined) this.orphanTtls.set(node, orphans);
@@ -878,12 +880,12 @@ export class ZoneEditor {
       const g = rrsig === undefined ? undefined : sigGroup(rrsig, r.type);
       const cur = r.sigs;
       if (g === undefined ? cur === undefined : cur !== undefined && sameRun(cur, rrsig!.data, g.start, g.count)) return;
-      const sigs = g === undefined ? undefined : new RRset(Type.RRSIG, cur?.ttl ?? rrsig!.ttl, rrsig!.data, g.start, g.count);
+      const sigs = g === undefined ? undefined : newRRset(Type.RRSIG, cur?.ttl ?? rrsig!.ttl, rrsig!.data, g.start, g.count);
       if (this.ownedSets.has(r)) {
         r.sigs = sigs;
         return;
       }
-      const c = new RRset(r.type, r.ttl, r.data, r.start, r.count);
+      const c = newRRset(r.type, r.ttl, r.data, r.start, r.count);
       c.sigs = sigs;
       out ??= node.rrsets.slice();
       out[i] = c;

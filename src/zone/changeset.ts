@@ -16,7 +16,7 @@ import { canonicalRdata } from '../wire/rdata.js';
 import type { ResourceRecord } from '../wire/record.js';
 import { serialCompare, serialGt } from '../wire/serial.js';
 import { ZoneEditor } from './builder.js';
-import type { RRset, ZoneNode } from './node.js';
+import { rdataOf, type RRset, type ZoneNode } from './node.js';
 import { nameKey, ZoneError } from './zone.js';
 import type { Zone } from './zone.js';
 
@@ -147,10 +147,10 @@ export function applyChangesets(zone: Zone, changesets: readonly Changeset[]): Z
   const bigSets = new Map<RRset, Set<string>>();
   const inBase = (rrset: RRset | undefined, canon: string): boolean => {
     if (!rrset) return false;
-    if (rrset.rdata.length <= 8) return rrset.rdata.some((d) => canonicalRdata(d, rrset.type).toString('latin1') === canon);
+    if (rrset.count <= 8) return rdataOf(rrset).some((d) => canonicalRdata(d, rrset.type).toString('latin1') === canon);
     let set = bigSets.get(rrset);
     if (!set) {
-      set = new Set(rrset.rdata.map((d) => canonicalRdata(d, rrset.type).toString('latin1')));
+      set = new Set(rdataOf(rrset).map((d) => canonicalRdata(d, rrset.type).toString('latin1')));
       bigSets.set(rrset, set);
     }
     return set.has(canon);
@@ -210,7 +210,7 @@ export function applyChangesets(zone: Zone, changesets: readonly Changeset[]): Z
     const old = findNode(zone, g.owner)?.get(g.type);
     const rdata = g.added.map((rr) => editor.copy(rr.rdata));
     if (old) {
-      for (const d of old.rdata) if (g.gone.size === 0 || !g.gone.has(canonicalRdata(d, old.type).toString('latin1'))) rdata.push(d);
+      for (const d of rdataOf(old)) if (g.gone.size === 0 || !g.gone.has(canonicalRdata(d, old.type).toString('latin1'))) rdata.push(d);
     }
     editor.put(g.owner, g.type, g.added.length > 0 ? g.added[0]!.ttl : old!.ttl, rdata);
   }

@@ -12,7 +12,7 @@
 // that subsequence, searched by binary search on the 32-character labels.
 
 import { Type } from '../wire/constants.js';
-import { NODE_DELEGATION, STAR, type ZoneNode } from './node.js';
+import { firstRdata, NODE_DELEGATION, STAR, type ZoneNode } from './node.js';
 
 /** Unsigned (or signed without a denial chain): served as unsigned. */
 export const DENIAL_NONE = 0;
@@ -157,7 +157,8 @@ export class ZoneDnssec {
     // Signed means a signed SOA (what Knot checks); the denial kind comes from the apex: NSEC3PARAM
     // (RFC 5155 4) names the NSEC3 chain's parameters, an NSEC there means an NSEC chain.
     const soa = apex.get(Type.SOA);
-    const param = apex.get(Type.NSEC3PARAM)?.first();
+    const paramSet = apex.get(Type.NSEC3PARAM);
+    const param = paramSet && firstRdata(paramSet);
     if (soa?.sigs === undefined) {
       this.denial = DENIAL_NONE;
     } else if (param !== undefined && param.length >= 5 && param[0] === 1 && param.length >= 5 + param[4]!) {

@@ -31,82 +31,73 @@ const EMPTY = Buffer.alloc(0);
  * One RRset. Its records are a run of `count` entries [RDLENGTH u16][RDATA] in `data` from `start`:
  * no object per record. `data` is a slab shared by many RRsets (a zone's, filled as it is built;
  * see builder.ts), never written once the RRset is in a published snapshot. The responder reads the
- * run directly; the `rdata` accessor (views, allocated on each call) is for cold paths only.
+ * run directly; rdataOf() (views, allocated on each call) is for cold paths only.
+ *
+ * A plain object made by newRRset() from one object literal, not a class: V8 tracks where literals are
+ * allocated and, once most of a site's objects survive, allocates them in the old generation
+ * directly. A transfer makes a million RRsets that all survive; as class instances each was copied
+ * twice by minor GCs (into the young generation's second half, then out to the old one).
  */
-export class RRset {
+export interface RRset {
   /** RRSIGs covering this RRset (RFC 4034 3), attached when the zone is built. */
-  sigs: RRset | undefined = undefined;
+  sigs: RRset | undefined;
   /** The next RRset of the same node (a node's RRsets are a chain: no array per node). */
-  next: RRset | null = null;
-  /** The type (low 16 bits) and the number of records (high 16 bits) in one small integer field. */
-  private tc: number;
-  constructor(
-    type: number,
-    public ttl: number,
-    public data: Buffer = EMPTY,
-    public start = 0,
-    count = 0,
-  ) {
-    this.tc = (type & 0xffff) | (count << 16);
-  }
-
-  get type(): number {
-    return this.tc & 0xffff;
-  }
-
+  next: RRset | null;
+  readonly type: number;
   /**
    * Number of records (at most MAX_RECORDS): de-duplicated, in the order first seen (RRSIGs grouped
    * by type covered).
    */
-  get count(): number {
-    return this.tc >>> 16;
-  }
+  count: number;
+  ttl: number;
+  data: Buffer;
+  start: number;
+}
 
-  set count(n: number) {
-    this.tc = (this.tc & 0xffff) | (n << 16);
-  }
+/** A new RRset (its `count` records at `start` of `data`), followed by nothing and unsigned. */
+export function newRRset(type: number, ttl: number, data: Buffer = EMPTY, start = 0, count = 0): RRset {
+  return { sigs: undefined, next: null, type, count, ttl, data, start };
+}
 
-  /** An RRset of its own holding `rdata` (copied into one small Buffer). */
-  static of(type: number, ttl: number, rdata: readonly Uint8Array[]): RRset {
-    const data = packRuns(rdata);
-    return new RRset(type, ttl, data, 0, rdata.length);
-  }
+/** An RRset of its own holding `rdata` (copied into one small Buffer). */
+export function rrsetOf(type: number, ttl: number, rdata: readonly Uint8Array[]): RRset {
+  return newRRset(type, ttl, packRuns(rdata), 0, rdata.length);
+}
 
-  /** A copy of this RRset (records and signatures shared) followed by `next`. */
-  withNext(next: RRset | null): RRset {
-    const c = new RRset(this.type, this.ttl, this.data, this.start, this.count);
-    c.sigs = this.sigs;
-    c.next = next;
-    return c;
-  }
+/** A copy of `r` (records and signatures shared) followed by `next`. */
+export function withNext(r: RRset, next: RRset | null): RRset {
+  const c = newRRset(r.type, r.ttl, r.data, r.start, r.count);
+  c.sigs = r.sigs;
+  c.next = next;
+  return c;
+}
 
-  /** Offset just past the run in `data`. */
-  get end(): number {
-    const d = this.data;
-    let p = this.start;
-    for (let i = 0; i < this.count; i++) p += 2 + ((d[p]! << 8) | d[p + 1]!);
-    return p;
-  }
+/** Offset just past the run of `r` in its `data`. */
+export function runEnd(r: RRset): number {
+  const d = r.data;
+  let p = r.start;
+  for (let i = 0; i < r.count; i++) p += 2 + ((d[p]! << 8) | d[p + 1]!);
+  return p;
+}
 
-  /** RDATA of each record as views into `data`. Allocates: not for the query path. */
-  get rdata(): Buffer[] {
-    const d = this.data;
-    const out = new Array<Buffer>(this.count);
-    let p = this.start;
-    for (let i = 0; i < this.count; i++) {
-      const n = (d[p]! << 8) | d[p + 1]!;
-      out[i] = d.subarray(p + 2, p + 2 + n);
-      p += 2 + n;
-    }
-    return out;
+/** RDATA of each record of `r` as views into its `data`. Allocates: not for the query path. */
+export function rdataOf(r: RRset): Buffer[] {
+  const d = r.data;
+  const out = new Array<Buffer>(r.count);
+  let p = r.start;
+  for (let i = 0; i < r.count; i++) {
+    const n = (d[p]! << 8) | d[p + 1]!;
+    out[i] = d.subarray(p + 2, p + 2 + n);
+    p += 2 + n;
   }
+  return out;
+}
 
-  /** RDATA of the first record, as a view (cold paths). */
-  first(): Buffer {
-    const d = this.data;
-    const p = this.start;
-    return d.subarray(p + 2, p + 2 + ((d[p]! << 8) | d[p + 1]!));
-  }
+/** RDATA of the first record of `r`, as a view (cold paths). */
+export function firstRdata(r: RRset): Buffer {
+  const d = r.data;
+  const p = r.start;
+  return d.subarray(p + 2, p + 2 + ((d[p]! << 8) | d[p + 1]!));
 }
 
 /** Octets `rdata` takes as a run of [RDLENGTH][RDATA]. */
@@ -228,7 +219,7 @@ export class ZoneNode {
     let next: RRset | null = null;
     for (let i = list.length - 1; i >= 0; i--) {
       let r = list[i]!;
-      if (r.next !== next) r = r.withNext(next);
+      if (r.next !== next) r = withNext(r, next);
       next = r;
     }
     this.sets = next;

@@ -10,7 +10,7 @@ import { labelCount, nameToLower, nameToText } from '../wire/name.js';
 import type { ResourceRecord } from '../wire/record.js';
 import { ZoneBuilder } from './builder.js';
 import { ZoneDnssec } from './dnssec.js';
-import type { RRset, ZoneNode } from './node.js';
+import { firstRdata, type RRset, type ZoneNode } from './node.js';
 
 export { ZoneBuilder } from './builder.js';
 
@@ -66,7 +66,7 @@ export class Zone {
     this.records = records;
     this.cuts = cuts;
     this.labels = labelCount(origin);
-    const rd = soa.first();
+    const rd = firstRdata(soa);
     const minimum = rd.readUInt32BE(rd.length - 4);
     this.negativeTtl = Math.min(soa.ttl, minimum);
   }
@@ -100,7 +100,7 @@ export class Zone {
   /** Every record of the zone in canonical order, SOA first (for transfers and dumps). */
   *allRecords(): Generator<ResourceRecord> {
     const soa = this.soa;
-    yield { owner: this.apex.name, type: Type.SOA, class: 1, ttl: soa.ttl, rdata: soa.first() };
+    yield { owner: this.apex.name, type: Type.SOA, class: 1, ttl: soa.ttl, rdata: firstRdata(soa) };
     // Depth first in canonical order, each node's children taken one at a time (the apex of a flat
     // zone has a million: pushing them all at once would be one long step of whoever iterates).
     const path: ZoneNode[] = [];

@@ -11,6 +11,7 @@ import { applyChangesets, type Changeset } from '../../src/zone/changeset.js';
 import { buildZone, type Zone } from '../../src/zone/zone.js';
 import { parseZone } from '../../src/zonefile/reader.js';
 import { prng } from '../helpers/prng.js';
+import { firstRdata } from '../../src/zone/node.js';
 
 export const FIXTURE = path.join(import.meta.dirname, '..', 'zonefile', 'fixtures', 'all-types.zone');
 
@@ -42,7 +43,7 @@ function soaWithSerial(soa: ResourceRecord, serial: number): ResourceRecord {
 
 /** The zone's SOA as a record. */
 export function soaOf(z: Zone): ResourceRecord {
-  return { owner: z.origin, type: Type.SOA, class: Class.IN, ttl: z.soa.ttl, rdata: z.soa.rdata[0]! };
+  return { owner: z.origin, type: Type.SOA, class: Class.IN, ttl: z.soa.ttl, rdata: firstRdata(z.soa) };
 }
 
 export interface Version {

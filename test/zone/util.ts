@@ -6,7 +6,7 @@ import { Class, Type } from '../../src/wire/constants.js';
 import { encodeMessage } from '../../src/wire/message.js';
 import { canonicalCompare, isSubdomain, nameFromText, nameToLower, nameToText } from '../../src/wire/name.js';
 import type { ResourceRecord } from '../../src/wire/record.js';
-import { CHUNK, CHUNK_MAX, Chunks, NODE_APEX, NODE_DELEGATION, NODE_DNAME, NODE_OCCLUDED, NODE_WILDCARD } from '../../src/zone/node.js';
+import { CHUNK, CHUNK_MAX, Chunks, NODE_APEX, NODE_DELEGATION, NODE_DNAME, NODE_OCCLUDED, NODE_WILDCARD, rdataOf } from '../../src/zone/node.js';
 import type { ZoneNode } from '../../src/zone/node.js';
 import type { Zone } from '../../src/zone/zone.js';
 import { ZoneTable } from '../../src/zone/zone-table.js';
@@ -154,8 +154,8 @@ export function dump(zone: Zone, sigTtl = true): DumpedNode[] {
       name: nameToText(node.name),
       flags: node.flags,
       rrsets: sets.map((r) => {
-        const d: DumpedRRset = { type: r.type, ttl: r.ttl, rdata: r.rdata.map(hex) };
-        if (r.sigs) d.sigs = { ttl: sigTtl ? r.sigs.ttl : -1, rdata: r.sigs.rdata.map(hex) };
+        const d: DumpedRRset = { type: r.type, ttl: r.ttl, rdata: rdataOf(r).map(hex) };
+        if (r.sigs) d.sigs = { ttl: sigTtl ? r.sigs.ttl : -1, rdata: rdataOf(r.sigs).map(hex) };
         return d;
       }),
     });

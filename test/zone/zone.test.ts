@@ -4,7 +4,7 @@ import t from 'tap';
 import { Type } from '../../src/wire/constants.js';
 import { canonicalCompare, nameFromText, nameToText } from '../../src/wire/name.js';
 import type { ResourceRecord } from '../../src/wire/record.js';
-import { NODE_DELEGATION, NODE_DNAME, NODE_OCCLUDED } from '../../src/zone/node.js';
+import { NODE_DELEGATION, NODE_DNAME, NODE_OCCLUDED, rdataOf } from '../../src/zone/node.js';
 import { buildZone, nameKey, ZoneError } from '../../src/zone/zone.js';
 import { ZoneTable } from '../../src/zone/zone-table.js';
 
@@ -45,7 +45,7 @@ t.test('builds nodes, empty non-terminals and flags', async (t) => {
   const c = z.apex.child('c')!;
   t.ok(c.isEmpty, 'c is an empty non-terminal');
   t.ok(c.child('b')!.isEmpty, 'b.c is an empty non-terminal');
-  t.equal(c.child('b')!.child('a')!.get(Type.A)!.rdata.length, 2);
+  t.equal(rdataOf(c.child('b')!.child('a')!.get(Type.A)!).length, 2);
   const sub = z.apex.child('sub')!;
   t.ok(sub.flags & NODE_DELEGATION);
   t.ok(sub.child('ns')!.flags & NODE_OCCLUDED, 'glue is occluded');
