@@ -21,7 +21,7 @@ import { freePort } from '../test/helpers/ports.js';
 import { buildDaemon } from './proc.js';
 import { startDaemon } from '../test/helpers/secondaryd.js';
 import { BIG_ZONE, bigZone } from './big-zone.js';
-import { firstRdata } from '../src/zone/node.js';
+import { childByKey, firstRdata, getRRset } from '../src/zone/node.js';
 
 buildDaemon();
 const records = Number(process.argv[2] ?? 1_000_000);
@@ -41,7 +41,7 @@ function oneRecordIxfr(zone: Zone, i: number): Changeset {
   rdata.writeUInt32BE(zone.serial + 1, rdata.length - 20);
   const to: ResourceRecord = { ...from, rdata };
   const owner = nameFromText(`h${i * 4}.${ZONE}`);
-  const old = firstRdata(zone.apex.child(`h${i * 4}`)!.get(Type.A)!);
+  const old = firstRdata(getRRset(childByKey(zone.apex, `h${i * 4}`)!, Type.A)!);
   const neu = Buffer.from([198, 51, 100, i & 255]);
   return {
     fromSerial: zone.serial,

@@ -25,7 +25,7 @@ import { buildZone } from '../src/zone/zone.js';
 import type { Zone } from '../src/zone/zone.js';
 import { parseZone } from '../src/zonefile/reader.js';
 import { prng } from '../test/helpers/prng.js';
-import { firstRdata } from '../src/zone/node.js';
+import { childByKey, firstRdata, rrsetsOf } from '../src/zone/node.js';
 
 const ORIGIN = nameFromText('bench.example.');
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -209,8 +209,8 @@ async function run(n: number): Promise<void> {
   // One record changed in the big zone: what an IXFR of a small edit costs.
   const z = zone!;
   const owner = nameFromText('w0', ORIGIN);
-  const node = z.apex.child('w0')!;
-  const rrset = node.rrsets.find((s) => s.type !== Type.SOA)!;
+  const node = childByKey(z.apex, 'w0')!;
+  const rrset = rrsetsOf(node).find((s) => s.type !== Type.SOA)!;
   const old: ResourceRecord = { owner, type: rrset.type, class: Class.IN, ttl: rrset.ttl, rdata: firstRdata(rrset) };
   const added: ResourceRecord = { owner: nameFromText('new-name.g7', ORIGIN), type: Type.A, class: Class.IN, ttl: 60, rdata: Buffer.from([192, 0, 2, 99]) };
   const soaRdata = (serial: number): Buffer => {

@@ -26,7 +26,7 @@
 import { Class, Flag, Opcode, Rcode, Type } from '../wire/constants.js';
 import { isSubdomainAt, LOWER, MAX_NAME_LENGTH } from '../wire/name.js';
 import { DENIAL_NONE, DENIAL_NSEC3, isNsec3Owner, nsecCovering, type ZoneDnssec } from '../zone/dnssec.js';
-import { newRRset, NODE_DELEGATION, NODE_DNAME, type RRset, rrsetOf, type ZoneNode } from '../zone/node.js';
+import { findChild, getRRset, isWildcard, newRRset, NODE_DELEGATION, NODE_DNAME, type RRset, rrsetOf, wildcardChild, type ZoneNode } from '../zone/node.js';
 import type { Zone } from '../zone/zone.js';
 import { UnservedZone, type ZoneTable } from '../zone/zone-table.js';
 import { PARSE_DROP, PARSE_FORMERR, Query } from './query.js';
@@ -312,7 +312,7 @@ export class Responder {
       if (!w.putRRset(AUTHORITY, zone.origin, zone.soa, zone.negativeTtl)) return rcode | aa;
       if (this.signed) this.queueSigs(zone.origin, zone.soa, zone.negativeTtl);
     } else if (state === REFERRAL) {
-      const ns = this.cut!.get(Type.NS)!;
+      const ns = getRRset(this.cut!, Type.NS)!;
       const cut = this.cut!;
       if (!w.putRRset(AUTHORITY, cut.nameData, ns, -1, cut.nameStart)) return rcode | aa | Flag.TC;
       this.noteExtras(ns);
@@ -352,7 +352,7 @@ export class Responder {
     let i = rel - 1;
     for (; i >= 0; i--) {
       const s = starts[i]!;
-      const next = node.find(lower, s);
+      const next = findChild(node, lower, s);
       if (next === undefined) break;
       // NSEC3 records are not names of the zone (RFC 5155 7.2.8 hashed owners; Knot keeps them apart).
       if (d === 0 && next.kids === null && this.dnssec!.denial === DENIAL_NSEC3 && isNsec3Owner(next)) break;
@@ -368,7 +368,7 @@ export class Responder {
     const qtype = this.query.qtype;
     if (i >= 0) {
       // Not found: `node` is the closest encloser (RFC 4592 3.3.1).
-      const wc = node.wildcard;
+      const wc = wildcardChild(node);
       if (wc === null) return NXDOMAIN;
       return this.found(wc, owner, qtype, true);
     }
@@ -382,7 +382,7 @@ export class Responder {
     this.match = node;
     if (wildcard && this.signed) this.visitWildcard(node);
     if (wildcard && node.flags & NODE_DELEGATION) return this.referral(node);
-    const cname = node.get(Type.CNAME);
+    const cname = getRRset(node, Type.CNAME);
     if (cname !== undefined && qtype !== Type.CNAME && qtype !== Type.RRSIG && qtype !== Type.NSEC && qtype !== Type.ANY) {
       if (++this.steps > MAX_CHAIN) return HIT;
       // A loop: what is in the answer is the answer. (A wildcard CNAME has a new owner each time.)
@@ -405,7 +405,7 @@ export class Responder {
       for (let r = node.sets; r !== null; r = r.next) if (r.sigs !== undefined && (signed === undefined || r.type < signed.type)) signed = r;
       rrset = signed?.sigs;
     } else {
-      rrset = node.get(qtype);
+      rrset = getRRset(node, qtype);
     }
     if (rrset === undefined) return NODATA;
     if (!w.putRRset(ANSWER, owner, rrset, -1, os)) return TRUNCATED;
@@ -429,7 +429,7 @@ export class Responder {
    */
   private dname(node: ZoneNode, owner: Uint8Array | null, starts: Int32Array, i: number): number {
     const w = this.writer;
-    const dname = node.get(Type.DNAME)!;
+    const dname = getRRset(node, Type.DNAME)!;
     if (++this.steps > MAX_CHAIN) return HIT;
     // The DNAME goes in once; the CNAMEs it synthesizes differ at each step.
     if (!this.chain.includes(dname)) {
@@ -502,13 +502,13 @@ export class Responder {
       if (node === undefined || seen.includes(node)) continue;
       seen.push(node);
       const glue = cut !== null && isSubdomainAt(name, s, cut.nameData, cut.nameStart);
-      const a = node.get(Type.A);
+      const a = getRRset(node, Type.A);
       if (a !== undefined) {
         if (w.putRRset(ADDITIONAL, name, a, -1, s)) {
           if (signed) this.queueSigs(name, a, -1, s);
         } else if (glue) return true;
       }
-      const aaaa = node.get(Type.AAAA);
+      const aaaa = getRRset(node, Type.AAAA);
       if (aaaa !== undefined) {
         if (w.putRRset(ADDITIONAL, name, aaaa, -1, s)) {
           if (signed) this.queueSigs(name, aaaa, -1, s);
@@ -577,7 +577,7 @@ export class Responder {
     } else if (state === REFERRAL) {
       // RFC 4035 3.1.4: the DS RRset and its RRSIGs, or the proof that there is none.
       const cut = this.cut!;
-      const dsSet = cut.get(Type.DS);
+      const dsSet = getRRset(cut, Type.DS);
       if (dsSet !== undefined) {
         if (!this.writer.putRRset(AUTHORITY, cut.nameData, dsSet, -1, cut.nameStart)) return false;
         this.queueSigs(cut.nameData, dsSet, -1, cut.nameStart);
@@ -597,7 +597,7 @@ export class Responder {
   /** Put the NSEC (or NSEC3) RRset of `node`, once per message, with its RRSIGs for later. */
   private putProof(node: ZoneNode | undefined, type: number): boolean {
     if (node === undefined) return true;
-    const rrset = node.get(type);
+    const rrset = getRRset(node, type);
     if (rrset === undefined || this.proofs.includes(node)) return true;
     this.proofs.push(node);
     if (!this.writer.putRRset(AUTHORITY, node.nameData, rrset, -1, node.nameStart)) return false;
@@ -649,12 +649,12 @@ export class Responder {
     if (ds.denial !== DENIAL_NSEC3) {
       // An empty non-terminal owns no NSEC: the one before it covers it (RFC 4035 3.1.3.2). Knot
       // stops there (no wildcard NSEC: a wildcard below the name would have to be its child).
-      if (match.isEmpty) return this.putProof(this.nsecBefore(zone), Type.NSEC);
+      if (match.sets === null) return this.putProof(this.nsecBefore(zone), Type.NSEC);
       return this.putProof(match, Type.NSEC);
     }
-    const isWildcard = match.isWildcard && match !== this.path[this.depth];
+    const synthesized = isWildcard(match) && match !== this.path[this.depth];
     let hash: string;
-    if (isWildcard) {
+    if (synthesized) {
       const n = this.wildcardName(zone, this.depth);
       hash = ds.hash(this.scratch, 0, n);
     } else {
@@ -665,7 +665,7 @@ export class Responder {
     // No NSEC3 of its own: left out by Opt-Out (an insecure delegation, or an empty non-terminal
     // with only such below it, RFC 5155 7.1), so it is proved to lie in an Opt-Out span (7.2.4).
     const optOut = own === undefined;
-    if ((isWildcard && !this.questionIsWildcard()) || optOut) {
+    if ((synthesized && !this.questionIsWildcard()) || optOut) {
       return this.closestEncloserProof(zone, this.encloser3(zone, this.depth));
     }
     return true;
@@ -735,8 +735,8 @@ export class Responder {
   private lookupAdditional(zone: Zone, c: LowerName): ZoneNode | undefined {
     let node = zone.apex;
     for (let i = c.count - zone.labels - 1; i >= 0; i--) {
-      const next = node.find(c.lower, c.starts[i]!);
-      if (next === undefined) return node.wildcard ?? undefined;
+      const next = findChild(node, c.lower, c.starts[i]!);
+      if (next === undefined) return wildcardChild(node) ?? undefined;
       node = next;
     }
     return node;

@@ -3,7 +3,7 @@
 // bogus for validating resolvers at that moment, with every serial and transfer looking fine.
 
 import { Type } from '../wire/constants.js';
-import type { ZoneNode } from '../zone/node.js';
+import { childAt, childCount, getRRset, type ZoneNode } from '../zone/node.js';
 import type { Zone } from '../zone/zone.js';
 
 /** RRSIG RDATA (RFC 4034 3.1): type covered (2), algorithm, labels, original TTL (4), then expiration. */
@@ -22,12 +22,12 @@ export function earliestSignatureExpiration(zone: Zone, nowSec: number): number 
   if (hit !== undefined) return hit;
   let earliest: number | null = null;
   const now32 = nowSec >>> 0;
-  if (zone.apex.get(Type.RRSIG) !== undefined) {
+  if (getRRset(zone.apex, Type.RRSIG) !== undefined) {
     const stack: ZoneNode[] = [zone.apex];
     while (stack.length > 0) {
       const node = stack.pop()!;
-      for (let i = node.childCount - 1; i >= 0; i--) stack.push(node.childAt(i));
-      const sigs = node.get(Type.RRSIG);
+      for (let i = childCount(node) - 1; i >= 0; i--) stack.push(childAt(node, i));
+      const sigs = getRRset(node, Type.RRSIG);
       if (sigs === undefined) continue;
       // The records' runs, read in place (no view per record).
       const d = sigs.data;

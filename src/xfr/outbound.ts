@@ -17,7 +17,7 @@ import type { ResourceRecord } from '../wire/record.js';
 import { serialCompare } from '../wire/serial.js';
 import type { Changeset } from '../zone/changeset.js';
 import type { Zone } from '../zone/zone.js';
-import { firstRdata } from '../zone/node.js';
+import { firstRdata, nodeName } from '../zone/node.js';
 
 /** Default size of one transfer message (octets, before TSIG). */
 export const TRANSFER_MESSAGE_SIZE = 16384;
@@ -56,7 +56,7 @@ export interface PackOptions {
 
 /** The SOA of a snapshot as a record. */
 export function soaRecord(zone: Zone): ResourceRecord {
-  return { owner: zone.apex.name, type: Type.SOA, class: 1, ttl: zone.soa.ttl, rdata: firstRdata(zone.soa) };
+  return { owner: nodeName(zone.apex), type: Type.SOA, class: 1, ttl: zone.soa.ttl, rdata: firstRdata(zone.soa) };
 }
 
 /** AXFR (RFC 5936 2.2): SOA, every other record, SOA again. Also the AXFR form of an IXFR answer. */

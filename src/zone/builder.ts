@@ -21,28 +21,38 @@ import { Type } from '../wire/constants.js';
 import { canonicalCompare, isSubdomain, LOWER, nameToText } from '../wire/name.js';
 import type { ResourceRecord } from '../wire/record.js';
 import {
+  childAt,
+  childCount,
   CHUNK,
   CHUNK_MAX,
   Chunks,
   compareLabel,
   compareNodes,
+  findChild,
+  getRRset,
   insertAt,
   isChunks,
+  isWildcard,
   lowerBound,
   lowerBoundNode,
   MAX_RECORDS,
+  newNode,
   newRRset,
   NODE_APEX,
   NODE_DELEGATION,
   NODE_DNAME,
   NODE_OCCLUDED,
   NODE_WILDCARD,
+  nodeKey,
+  nodeName,
   packChildren,
   type RRset,
+  rrsetsOf,
   runEnd,
   runsLength,
+  setRRsets,
   writeRuns,
-  ZoneNode,
+  type ZoneNode,
 } from './node.js';
 import { OutOfZoneError, Zone, ZoneError } from './zone.js';
 
@@ -188,16 +198,16 @@ function tooMany(zone: string, owner: Buffer, type: number): ZoneError {
 
 /** Why `node` breaks the per-name rules, or undefined (the checks Knot and BIND make at load). */
 function nodeProblem(node: ZoneNode): string | undefined {
-  const where = (): string => nameToText(node.name);
-  if (!(node.flags & NODE_APEX) && node.get(Type.SOA)) return `SOA record at ${where()} is not at the apex`;
-  const cname = node.get(Type.CNAME);
+  const where = (): string => nameToText(nodeName(node));
+  if (!(node.flags & NODE_APEX) && getRRset(node, Type.SOA)) return `SOA record at ${where()} is not at the apex`;
+  const cname = getRRset(node, Type.CNAME);
   if (cname) {
     if (cname.count > 1) return `more than one CNAME at ${where()}`;
-    for (const r of node.rrsets) {
+    for (const r of rrsetsOf(node)) {
       if (r.type !== Type.CNAME && r.type !== Type.RRSIG && r.type !== Type.NSEC) return `CNAME and other data at ${where()}`;
     }
   }
-  const dname = node.get(Type.DNAME);
+  const dname = getRRset(node, Type.DNAME);
   if (dname && dname.count > 1) return `more than one DNAME at ${where()}`;
   return undefined;
 }
@@ -207,14 +217,14 @@ function nodeProblem(node: ZoneNode): string | undefined {
  * in canonical order would meet first (so the message does not depend on the order records came in).
  */
 function checkZone(zone: string, apex: ZoneNode, nodes: Iterable<ZoneNode>): void {
-  const soa = apex.get(Type.SOA);
+  const soa = getRRset(apex, Type.SOA);
   if (!soa) throw new ZoneError(zone, 'no SOA record at the zone apex');
   if (soa.count !== 1) throw new ZoneError(zone, 'more than one SOA record');
-  if (!apex.get(Type.NS)) throw new ZoneError(zone, 'no NS records at the zone apex');
+  if (!getRRset(apex, Type.NS)) throw new ZoneError(zone, 'no NS records at the zone apex');
   let first: ZoneNode | undefined;
   let problem: string | undefined;
   for (const node of nodes) {
-    if (first !== undefined && canonicalCompare(node.name, first.name) >= 0) continue;
+    if (first !== undefined && canonicalCompare(nodeName(node), nodeName(first)) >= 0) continue;
     const p = nodeProblem(node);
     if (p !== undefined) {
       first = node;
@@ -310,8 +320,7 @@ export class ZoneBuilder {
 
   constructor(readonly origin: Buffer) {
     this.zoneText = nameToText(origin);
-    this.apex = new ZoneNode(Buffer.from(origin), 0);
-    this.apex.flags = NODE_APEX;
+    this.apex = newNode(Buffer.from(origin), 0, NODE_APEX);
   }
 
   /** Records kept so far (duplicates not counted). */
@@ -377,8 +386,8 @@ export class ZoneBuilder {
     const stack: ZoneNode[] = [this.apex];
     while (stack.length > 0) {
       const node = stack.pop()!;
-      for (let i = 0; i < node.childCount; i++) stack.push(node.childAt(i));
-      for (const r of node.rrsets) {
+      for (let i = 0; i < childCount(node); i++) stack.push(childAt(node, i));
+      for (const r of rrsetsOf(node)) {
         const end = runEnd(r);
         const o = arena.reserve(end - r.start);
         r.data.copy(arena.slab, o, r.start, end);
@@ -386,9 +395,9 @@ export class ZoneBuilder {
         r.start = o;
       }
       // Each group of signatures lies inside its node's RRSIG run, which has moved.
-      const rrsig = node.get(Type.RRSIG);
+      const rrsig = getRRset(node, Type.RRSIG);
       if (rrsig === undefined) continue;
-      for (const r of node.rrsets) {
+      for (const r of rrsetsOf(node)) {
         const sigs = r.sigs;
         const g = sigs === undefined ? undefined : sigGroup(rrsig, r.type);
         if (g !== undefined) {
@@ -420,14 +429,14 @@ export class ZoneBuilder {
     let slab = EMPTY;
     for (let k = n - 1; k >= 0; k--) {
       const s = starts[k]!;
-      let next = this.findChild(node, lower, s);
+      let next = this.builtChild(node, lower, s);
       if (next === undefined) {
         // Every node below a new one is new too: they share one copy of the owner name.
         if (copyAt < 0) {
           copyAt = this.names.put(owner, 0, ownerLength);
           slab = this.names.slab;
         }
-        next = new ZoneNode(slab, copyAt + s);
+        next = newNode(slab, copyAt + s);
         if (node.flags & HIDES) next.flags = NODE_OCCLUDED;
         if (lower[s] === 1 && lower[s + 1] === 0x2a) node.flags |= NODE_WILDCARD;
         this.insertChild(node, next);
@@ -437,8 +446,8 @@ export class ZoneBuilder {
     return node;
   }
 
-  /** The child of `parent` whose label is the lower-cased label at `s` of `lower`. */
-  private findChild(parent: ZoneNode, lower: Buffer, s: number): ZoneNode | undefined {
+  /** The child of `parent` whose label is the lower-cased label at `s` of `lower`, in a big node's unsorted tail too. */
+  private builtChild(parent: ZoneNode, lower: Buffer, s: number): ZoneNode | undefined {
     const k = parent.kids as Kids;
     if (k === null) return undefined;
     if (!Array.isArray(k)) return compareLabel(k, lower, s) === 0 ? k : undefined;
@@ -475,7 +484,7 @@ export class ZoneBuilder {
       const tail = this.tails.get(parent);
       if (tail !== undefined) {
         k.push(child);
-        tail.index.set(child.key, child);
+        tail.index.set(nodeKey(child), child);
         if (n + 1 - tail.sorted >= Math.max(MERGE_MIN, tail.sorted >>> 3)) {
           this.merge(parent, tail);
           this.tails.delete(parent);
@@ -493,7 +502,7 @@ export class ZoneBuilder {
       k.splice(lowerBoundNode(k, child), 0, child);
     } else {
       k.push(child);
-      this.tails.set(parent, { sorted: n, index: new Map([[child.key, child]]) });
+      this.tails.set(parent, { sorted: n, index: new Map([[nodeKey(child), child]]) });
     }
   }
 
@@ -536,7 +545,7 @@ export class ZoneBuilder {
       return;
     }
     if (!this.isNew(os, rdata, start, length)) return;
-    if (os.rrset.count >= MAX_RECORDS) throw tooMany(this.zoneText, node.name, type);
+    if (os.rrset.count >= MAX_RECORDS) throw tooMany(this.zoneText, nodeName(node), type);
     this.keep(os, ttl, rdata, start, start + length);
     this.records++;
     if (type === Type.CNAME || type === Type.DNAME) this.suspects.add(node);
@@ -645,7 +654,7 @@ export class ZoneBuilder {
           o = copyRun(b, at, slab, o);
           if (count++ === 0) ttl = ttls[i]!;
         }
-        const target = t < 0 ? undefined : node.get(t);
+        const target = t < 0 ? undefined : getRRset(node, t);
         if (target !== undefined) target.sigs = newRRset(Type.RRSIG, ttl, slab, start, count);
         else (orphans ??= new Map()).set(t, ttl);
       }
@@ -658,7 +667,7 @@ export class ZoneBuilder {
   private reopen(node: ZoneNode): void {
     this.open = node;
     if (node.sets === null) return;
-    const rrsets = node.rrsets;
+    const rrsets = rrsetsOf(node);
     const orphans = this.orphanTtls.get(node);
     if (orphans !== undefined) this.orphanTtls.delete(node);
     for (const r of rrsets) {
@@ -673,7 +682,7 @@ export class ZoneBuilder {
         let ttl = r.ttl;
         if (sig) {
           const t = n >= 2 ? (d[p + 2]! << 8) | d[p + 3]! : -1;
-          ttl = (t >= 0 ? node.get(t)?.sigs?.ttl : undefined) ?? orphans?.get(t) ?? r.ttl;
+          ttl = (t >= 0 ? getRRset(node, t)?.sigs?.ttl : undefined) ?? orphans?.get(t) ?? r.ttl;
         }
         this.keep(os, ttl, d, p + 2, p + 2 + n);
         p += 2 + n;
@@ -694,19 +703,19 @@ export class ZoneBuilder {
       // Names already below a new cut are glue or hidden now (in canonical order there are none).
       if (!(before & NODE_OCCLUDED)) this.occlude(node);
     }
-    if (node.rrsetCount > 1 && (type === Type.CNAME || node.get(Type.CNAME) !== undefined)) this.suspects.add(node);
+    if (node.sets!.next !== null && (type === Type.CNAME || getRRset(node, Type.CNAME) !== undefined)) this.suspects.add(node);
   }
 
   /** Flag every descendant of `cut` occluded (those already flagged are below another cut). */
   private occlude(cut: ZoneNode): void {
     const stack: ZoneNode[] = [];
     // (childCount covers a big node's unsorted tail too.)
-    for (let i = 0; i < cut.childCount; i++) stack.push(cut.childAt(i));
+    for (let i = 0; i < childCount(cut); i++) stack.push(childAt(cut, i));
     while (stack.length > 0) {
       const node = stack.pop()!;
       if (node.flags & NODE_OCCLUDED) continue;
       node.flags |= NODE_OCCLUDED;
-      for (let i = 0; i < node.childCount; i++) stack.push(node.childAt(i));
+      for (let i = 0; i < childCount(node); i++) stack.push(childAt(node, i));
     }
   }
 }
@@ -758,18 +767,18 @@ export class ZoneEditor {
     const path = this.path(owner, rdata.length > 0);
     if (path === undefined) return;
     const node = path[path.length - 1]!;
-    const old = node.get(type);
-    const rrsets = node.rrsets.filter((r) => r.type !== type);
+    const old = getRRset(node, type);
+    const rrsets = rrsetsOf(node).filter((r) => r.type !== type);
     if (rdata.length > 0) {
       const rrset = this.arena.pack(type, ttl, type === Type.RRSIG ? groupSigs(rdata) : rdata);
       // Kept for now so that unchanged signatures can be reused by finish().
       rrset.sigs = old?.sigs;
       this.ownedSets.add(rrset);
-      const at = old === undefined ? -1 : node.rrsets.indexOf(old);
+      const at = old === undefined ? -1 : rrsetsOf(node).indexOf(old);
       if (at < 0) rrsets.push(rrset);
       else rrsets.splice(at, 0, rrset);
     }
-    node.rrsets = rrsets;
+    setRRsets(node, rrsets);
     this.records += rdata.length - (old === undefined ? 0 : old.count);
     this.touched.set(node, path);
   }
@@ -784,7 +793,7 @@ export class ZoneEditor {
     const roots: ZoneNode[][] = [];
     for (const [node, path] of this.touched) {
       const was = node.flags & CUT;
-      const now = (node.get(Type.NS) && !(node.flags & NODE_APEX) ? NODE_DELEGATION : 0) | (node.get(Type.DNAME) ? NODE_DNAME : 0);
+      const now = (getRRset(node, Type.NS) && !(node.flags & NODE_APEX) ? NODE_DELEGATION : 0) | (getRRset(node, Type.DNAME) ? NODE_DNAME : 0);
       if (was !== now) {
         node.flags = (node.flags & ~CUT) | now;
         this.cuts += (now !== 0 ? 1 : 0) - (was !== 0 ? 1 : 0);
@@ -810,9 +819,8 @@ export class ZoneEditor {
   /** A node of the new snapshot standing for `node`: `node` itself if it is one, else a copy. */
   private own(node: ZoneNode): ZoneNode {
     if (this.owned.has(node)) return node;
-    const c = new ZoneNode(node.nameData, node.nameStart);
+    const c = newNode(node.nameData, node.nameStart, node.flags);
     c.sets = node.sets;
-    c.flags = node.flags;
     const k = node.kids;
     c.kids = Array.isArray(k) ? k.slice() : isChunks(k) ? k.copy() : k;
     this.owned.add(c);
@@ -834,7 +842,7 @@ export class ZoneEditor {
     let slab = EMPTY;
     for (let k = starts.length - 1; k >= 0; k--) {
       const s = starts[k]!;
-      let next = node.find(lower, s);
+      let next = findChild(node, lower, s);
       if (next !== undefined) {
         if (!this.owned.has(next)) {
           const c = this.own(next);
@@ -847,7 +855,7 @@ export class ZoneEditor {
           copyAt = this.arena.put(owner);
           slab = this.arena.slab;
         }
-        next = new ZoneNode(slab, copyAt + s);
+        next = newNode(slab, copyAt + s);
         this.owned.add(next);
         addChild(node, next, this.ownedChunks);
         this.created.push([...path, next]);
@@ -874,9 +882,9 @@ export class ZoneEditor {
    * RRset's.
    */
   private resign(node: ZoneNode): void {
-    const rrsig = node.get(Type.RRSIG);
+    const rrsig = getRRset(node, Type.RRSIG);
     let out: RRset[] | undefined;
-    node.rrsets.forEach((r, i) => {
+    rrsetsOf(node).forEach((r, i) => {
       const g = rrsig === undefined ? undefined : sigGroup(rrsig, r.type);
       const cur = r.sigs;
       if (g === undefined ? cur === undefined : cur !== undefined && sameRun(cur, rrsig!.data, g.start, g.count)) return;
@@ -887,10 +895,10 @@ export class ZoneEditor {
       }
       const c = newRRset(r.type, r.ttl, r.data, r.start, r.count);
       c.sigs = sigs;
-      out ??= node.rrsets.slice();
+      out ??= rrsetsOf(node).slice();
       out[i] = c;
     });
-    if (out !== undefined) node.rrsets = out;
+    if (out !== undefined) setRRsets(node, out);
   }
 
   /**
@@ -905,9 +913,9 @@ export class ZoneEditor {
       out.flags = want;
     }
     const below = (out.flags & HIDES) !== 0;
-    const n = out.childCount;
+    const n = childCount(out);
     for (let i = 0; i < n; i++) {
-      const c = out.childAt(i);
+      const c = childAt(out, i);
       const r = this.reflag(c, below);
       if (r !== c) {
         out = this.own(out);
@@ -932,7 +940,7 @@ function setChild(parent: ZoneNode, child: ZoneNode, owned: Set<ZoneNode[]>): vo
 /** Insert a new child in canonical order (`parent` is owned, see setChild). */
 function addChild(parent: ZoneNode, child: ZoneNode, owned: Set<ZoneNode[]>): void {
   const k = parent.kids;
-  if (child.isWildcard) parent.flags |= NODE_WILDCARD;
+  if (isWildcard(child)) parent.flags |= NODE_WILDCARD;
   if (k === null) parent.kids = child;
   else if (isChunks(k)) k.insert(child, owned);
   else if (!Array.isArray(k)) parent.kids = compareNodes(k, child) < 0 ? [k, child] : [child, k];
@@ -944,7 +952,7 @@ function addChild(parent: ZoneNode, child: ZoneNode, owned: Set<ZoneNode[]>): vo
 /** Remove a child (`parent` is owned, see setChild). */
 function removeChild(parent: ZoneNode, child: ZoneNode, owned: Set<ZoneNode[]>): void {
   const k = parent.kids;
-  if (child.isWildcard) parent.flags &= ~NODE_WILDCARD;
+  if (isWildcard(child)) parent.flags &= ~NODE_WILDCARD;
   if (isChunks(k)) {
     k.remove(child, owned);
     if (k.size <= CHUNK) parent.kids = k.parts.flat();

@@ -16,7 +16,7 @@ import { canonicalRdata } from '../wire/rdata.js';
 import type { ResourceRecord } from '../wire/record.js';
 import { serialCompare, serialGt } from '../wire/serial.js';
 import { ZoneEditor } from './builder.js';
-import { rdataOf, type RRset, type ZoneNode } from './node.js';
+import { childByKey, getRRset, rdataOf, type RRset, type ZoneNode } from './node.js';
 import { nameKey, ZoneError } from './zone.js';
 import type { Zone } from './zone.js';
 
@@ -95,7 +95,7 @@ function findNode(zone: Zone, owner: Buffer): ZoneNode | undefined {
     const s = starts[k]!;
     let key = '';
     for (let j = s + 1; j <= s + owner[s]!; j++) key += String.fromCharCode(LOWER[owner[j]!]!);
-    node = node.child(key);
+    node = childByKey(node, key);
   }
   return node;
 }
@@ -165,7 +165,8 @@ export function applyChangesets(zone: Zone, changesets: readonly Changeset[]): Z
     const key = rrsetKey + canon;
     let d = deltas.get(key);
     if (!d) {
-      const rrset = findNode(zone, rr.owner)?.get(rr.type);
+      const node = findNode(zone, rr.owner);
+      const rrset = node && getRRset(node, rr.type);
       d = { base: inBase(rrset, canon) ? rrset : undefined, record: rr, rrsetKey, canon, removedBase: false, added: undefined };
       deltas.set(key, d);
     }
@@ -207,7 +208,8 @@ export function applyChangesets(zone: Zone, changesets: readonly Changeset[]): Z
 
   const editor = new ZoneEditor(zone);
   for (const g of groups.values()) {
-    const old = findNode(zone, g.owner)?.get(g.type);
+    const node = findNode(zone, g.owner);
+    const old = node && getRRset(node, g.type);
     const rdata = g.added.map((rr) => editor.copy(rr.rdata));
     if (old) {
       for (const d of rdataOf(old)) if (g.gone.size === 0 || !g.gone.has(canonicalRdata(d, old.type).toString('latin1'))) rdata.push(d);

@@ -12,7 +12,7 @@
 // that subsequence, searched by binary search on the 32-character labels.
 
 import { Type } from '../wire/constants.js';
-import { firstRdata, NODE_DELEGATION, STAR, type ZoneNode } from './node.js';
+import { childAt, childCount, childIndex, childrenBefore, findChild, firstRdata, getRRset, NODE_DELEGATION, nodeKey, STAR, type ZoneNode } from './node.js';
 
 /** Unsigned (or signed without a denial chain): served as unsigned. */
 export const DENIAL_NONE = 0;
@@ -141,7 +141,7 @@ export function nsec3Hash(name: Uint8Array, salt: Uint8Array, iterations: number
 
 /** A node that owns an NSEC3 RRset and nothing below it: a member of the chain, not a name of the zone. */
 export function isNsec3Owner(node: ZoneNode): boolean {
-  return node.kids === null && node.get(Type.NSEC3) !== undefined;
+  return node.kids === null && getRRset(node, Type.NSEC3) !== undefined;
 }
 
 export class ZoneDnssec {
@@ -156,8 +156,8 @@ export class ZoneDnssec {
   constructor(private readonly apex: ZoneNode) {
     // Signed means a signed SOA (what Knot checks); the denial kind comes from the apex: NSEC3PARAM
     // (RFC 5155 4) names the NSEC3 chain's parameters, an NSEC there means an NSEC chain.
-    const soa = apex.get(Type.SOA);
-    const paramSet = apex.get(Type.NSEC3PARAM);
+    const soa = getRRset(apex, Type.SOA);
+    const paramSet = getRRset(apex, Type.NSEC3PARAM);
     const param = paramSet && firstRdata(paramSet);
     if (soa?.sigs === undefined) {
       this.denial = DENIAL_NONE;
@@ -165,7 +165,7 @@ export class ZoneDnssec {
       this.denial = DENIAL_NSEC3;
       this.iterations = param.readUInt16BE(2);
       this.salt = Buffer.from(param.subarray(5, 5 + param[4]!));
-    } else if (apex.get(Type.NSEC) !== undefined) {
+    } else if (getRRset(apex, Type.NSEC) !== undefined) {
       this.denial = DENIAL_NSEC;
     } else {
       this.denial = DENIAL_NONE;
@@ -214,10 +214,10 @@ export class ZoneDnssec {
     const keys: string[] = [];
     const nodes: ZoneNode[] = [];
     const apex = this.apex;
-    for (let i = 0, n = apex.childCount; i < n; i++) {
-      const c = apex.childAt(i);
+    for (let i = 0, n = childCount(apex); i < n; i++) {
+      const c = childAt(apex, i);
       if (c.nameData[c.nameStart] === 32 && isNsec3Owner(c)) {
-        keys.push(c.key);
+        keys.push(nodeKey(c));
         nodes.push(c);
       }
     }
@@ -250,12 +250,12 @@ let budget = 0;
 function lastWithNsec(node: ZoneNode): ZoneNode | undefined {
   if (--budget < 0) return undefined;
   if (!(node.flags & NODE_DELEGATION)) {
-    for (let j = node.childCount - 1; j >= 0 && budget >= 0; j--) {
-      const r = lastWithNsec(node.childAt(j));
+    for (let j = childCount(node) - 1; j >= 0 && budget >= 0; j--) {
+      const r = lastWithNsec(childAt(node, j));
       if (r !== undefined) return r;
     }
   }
-  return node.get(Type.NSEC) !== undefined ? node : undefined;
+  return getRRset(node, Type.NSEC) !== undefined ? node : undefined;
 }
 
 /**
@@ -288,9 +288,9 @@ export function nsecCovering(
     // The label: the name's, or '*'.
     const buf = i >= first ? lower : STAR;
     const s = i >= first ? starts[i]! : 0;
-    const next = node.find(buf, s);
+    const next = findChild(node, buf, s);
     if (next === undefined) {
-      limit = node.lowerBound(buf, s);
+      limit = childrenBefore(node, buf, s);
       break;
     }
     node = next;
@@ -306,14 +306,14 @@ export function nsecCovering(
   for (let level = path.length - 1; budget >= 0; level--) {
     const n = path[level]!;
     for (let j = limit - 1; j >= 0 && budget >= 0; j--) {
-      const r = lastWithNsec(n.childAt(j));
+      const r = lastWithNsec(childAt(n, j));
       if (r !== undefined) return r;
     }
     if (budget < 0) break;
-    if (self && n.get(Type.NSEC) !== undefined) return n;
+    if (self && getRRset(n, Type.NSEC) !== undefined) return n;
     self = true;
     if (level === 0) return undefined;
-    limit = path[level - 1]!.indexOf(n);
+    limit = childIndex(path[level - 1]!, n);
   }
   return undefined;
 }

@@ -10,7 +10,7 @@ import { labelCount, nameToLower, nameToText } from '../wire/name.js';
 import type { ResourceRecord } from '../wire/record.js';
 import { ZoneBuilder } from './builder.js';
 import { ZoneDnssec } from './dnssec.js';
-import { firstRdata, type RRset, type ZoneNode } from './node.js';
+import { childAt, childByKey, childCount, firstRdata, getRRset, nodeKey, nodeName, type RRset, type ZoneNode } from './node.js';
 
 export { ZoneBuilder } from './builder.js';
 
@@ -60,7 +60,7 @@ export class Zone {
     records: number,
     cuts: number,
   ) {
-    const soa = apex.get(Type.SOA);
+    const soa = getRRset(apex, Type.SOA);
     if (!soa) throw new ZoneError(nameToText(origin), 'no SOA at the apex');
     this.soa = soa;
     this.records = records;
@@ -100,14 +100,14 @@ export class Zone {
   /** Every record of the zone in canonical order, SOA first (for transfers and dumps). */
   *allRecords(): Generator<ResourceRecord> {
     const soa = this.soa;
-    yield { owner: this.apex.name, type: Type.SOA, class: 1, ttl: soa.ttl, rdata: firstRdata(soa) };
+    yield { owner: nodeName(this.apex), type: Type.SOA, class: 1, ttl: soa.ttl, rdata: firstRdata(soa) };
     // Depth first in canonical order, each node's children taken one at a time (the apex of a flat
     // zone has a million: pushing them all at once would be one long step of whoever iterates).
     const path: ZoneNode[] = [];
     const next: number[] = [];
     let node: ZoneNode | undefined = this.apex;
     while (node !== undefined) {
-      const owner = node.sets === null ? undefined : node.name;
+      const owner = node.sets === null ? undefined : nodeName(node);
       for (let rrset = node.sets; rrset !== null; rrset = rrset.next) {
         const type = rrset.type;
         if (node === this.apex && type === Type.SOA) continue;
@@ -127,9 +127,9 @@ export class Zone {
         const top = path.length - 1;
         const parent = path[top]!;
         const i = next[top]!;
-        if (i < parent.childCount) {
+        if (i < childCount(parent)) {
           next[top] = i + 1;
-          node = parent.childAt(i);
+          node = childAt(parent, i);
         } else {
           path.pop();
           next.pop();
@@ -146,23 +146,23 @@ export class Zone {
     let node = this.apex;
     for (let i = labels.length - 1; i >= 0; i--) {
       const key = labels[i]!;
-      const next = node.child(key);
+      const next = childByKey(node, key);
       if (next) {
         node = next;
         continue;
       }
       // No such child: the predecessor is the last descendant of the greatest smaller sibling, or node.
-      const n = node.childCount;
+      const n = childCount(node);
       let lo = 0;
       let hi = n; // first index with key > target
       while (lo < hi) {
         const mid = (lo + hi) >>> 1;
-        if (node.childAt(mid).key < key) lo = mid + 1;
+        if (nodeKey(childAt(node, mid)) < key) lo = mid + 1;
         else hi = mid;
       }
       if (lo === 0) return node;
-      let last = node.childAt(lo - 1);
-      for (let c = last.childCount; c > 0; c = last.childCount) last = last.childAt(c - 1);
+      let last = childAt(node, lo - 1);
+      for (let c = childCount(last); c > 0; c = childCount(last)) last = childAt(last, c - 1);
       return last;
     }
     return node;

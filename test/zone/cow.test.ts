@@ -8,7 +8,7 @@ import { nameFromText, nameToLower } from '../../src/wire/name.js';
 import type { ResourceRecord } from '../../src/wire/record.js';
 import { applyChangesets, ChangesetError } from '../../src/zone/changeset.js';
 import type { Changeset } from '../../src/zone/changeset.js';
-import { firstRdata, NODE_DELEGATION, NODE_OCCLUDED, NODE_WILDCARD, rdataOf } from '../../src/zone/node.js';
+import { childAt, childByKey, childCount, firstRdata, getRRset, NODE_DELEGATION, NODE_OCCLUDED, NODE_WILDCARD, nodeName, rdataOf, wildcardChild } from '../../src/zone/node.js';
 import { buildZone } from '../../src/zone/zone.js';
 import type { Zone } from '../../src/zone/zone.js';
 import { answers, dump, ORIGIN, pick, prng, randomName, randomQuestions, randomRecord, randomZone, rec, recordBytes, referenceDump, rrsig, soaRec } from './util.js';
@@ -83,8 +83,8 @@ function randomChanges(seed: number, zone: Zone): Changeset[] {
 function nodesOf(zone: Zone): Map<string, object> {
   const out = new Map<string, object>();
   const walk = (n: Zone['apex']): void => {
-    out.set(nameToLower(n.name).toString('hex'), n);
-    for (let i = 0; i < n.childCount; i++) walk(n.childAt(i));
+    out.set(nameToLower(nodeName(n)).toString('hex'), n);
+    for (let i = 0; i < childCount(n); i++) walk(childAt(n, i));
   };
   walk(zone.apex);
   return out;
@@ -159,17 +159,17 @@ t.test('a cut that appears above existing names occludes them; when it goes they
   ]);
   const ns = rec('sub', Type.NS, nameFromText('ns.a.sub.example.com.'));
   const cut = applyChangesets(z, [cs(1, [], [ns])]);
-  const sub = cut.apex.child('sub')!;
+  const sub = childByKey(cut.apex, 'sub')!;
   t.ok(sub.flags & NODE_DELEGATION);
-  t.ok(sub.child('a')!.flags & NODE_OCCLUDED);
-  t.ok(sub.child('a')!.child('b')!.flags & NODE_OCCLUDED);
-  t.notOk(z.apex.child('sub')!.child('a')!.flags & NODE_OCCLUDED, 'the old snapshot still serves them as data');
-  t.equal(cut.apex.child('other'), z.apex.child('other'), 'a sibling subtree is shared');
+  t.ok(childByKey(sub, 'a')!.flags & NODE_OCCLUDED);
+  t.ok(childByKey(childByKey(sub, 'a')!, 'b')!.flags & NODE_OCCLUDED);
+  t.notOk(childByKey(childByKey(z.apex, 'sub')!, 'a')!.flags & NODE_OCCLUDED, 'the old snapshot still serves them as data');
+  t.equal(childByKey(cut.apex, 'other'), childByKey(z.apex, 'other'), 'a sibling subtree is shared');
   t.equal(cut.cuts, 1);
   const back = applyChangesets(cut, [cs(2, [ns], [])]);
-  t.notOk(back.apex.child('sub')!.flags & NODE_DELEGATION);
-  t.notOk(back.apex.child('sub')!.child('a')!.child('b')!.flags & NODE_OCCLUDED);
-  t.ok(cut.apex.child('sub')!.child('a')!.child('b')!.flags & NODE_OCCLUDED, 'and the cut snapshot still has its cut');
+  t.notOk(childByKey(back.apex, 'sub')!.flags & NODE_DELEGATION);
+  t.notOk(childByKey(childByKey(childByKey(back.apex, 'sub')!, 'a')!, 'b')!.flags & NODE_OCCLUDED);
+  t.ok(childByKey(childByKey(childByKey(cut.apex, 'sub')!, 'a')!, 'b')!.flags & NODE_OCCLUDED, 'and the cut snapshot still has its cut');
   t.equal(back.cuts, 0);
   t.equal(back.hasCuts, false);
 });
@@ -178,12 +178,12 @@ t.test('names left empty are pruned with their empty non-terminals; wildcards co
   const z = buildZone(ORIGIN, [soaRec(1), rec('@', Type.NS, nameFromText('ns.example.com.')), rec('x.y.z', Type.A, Buffer.from([192, 0, 2, 1])), rec('y.z', Type.TXT, Buffer.from([1, 0x61]))]);
   const wild = rec('*.w', Type.A, Buffer.from([192, 0, 2, 9]));
   const next = applyChangesets(z, [cs(1, [rec('x.y.z', Type.A, Buffer.from([192, 0, 2, 1]))], [wild])]);
-  t.equal(next.apex.child('z')!.child('y')!.childCount, 0, 'x.y.z is gone');
-  t.ok(next.apex.child('w')!.flags & NODE_WILDCARD);
-  t.equal(next.apex.child('w')!.wildcard, next.apex.child('w')!.child('*'));
+  t.equal(childCount(childByKey(childByKey(next.apex, 'z')!, 'y')!), 0, 'x.y.z is gone');
+  t.ok(childByKey(next.apex, 'w')!.flags & NODE_WILDCARD);
+  t.equal(wildcardChild(childByKey(next.apex, 'w')!), childByKey(childByKey(next.apex, 'w')!, '*'));
   const gone = applyChangesets(next, [cs(2, [wild, rec('y.z', Type.TXT, Buffer.from([1, 0x61]))], [])]);
-  t.equal(gone.apex.child('w'), undefined, 'w (an empty non-terminal only) is gone');
-  t.equal(gone.apex.child('z'), undefined, 'z is gone');
+  t.equal(childByKey(gone.apex, 'w'), undefined, 'w (an empty non-terminal only) is gone');
+  t.equal(childByKey(gone.apex, 'z'), undefined, 'z is gone');
   t.same(dump(gone), dump(buildZone(ORIGIN, [soaRec(3), rec('@', Type.NS, nameFromText('ns.example.com.'))])));
 });
 
@@ -198,12 +198,12 @@ t.test('signatures follow their RRsets', async (t) => {
     rec('www', Type.RRSIG, rrsig(Type.TXT, 1), 3600),
   ]);
   const next = applyChangesets(z, [cs(1, [rec('www', Type.RRSIG, rrsig(Type.A, 1), 300)], [rec('www', Type.RRSIG, rrsig(Type.A, 2), 300), rec('www', Type.A, Buffer.from([192, 0, 2, 2]), 300)])]);
-  const www = next.apex.child('www')!;
-  t.same(rdataOf(www.get(Type.A)!.sigs!).map((d) => d.readUInt16BE(16)), [2], 're-signed A');
-  t.equal(www.get(Type.A)!.sigs!.ttl, 300);
-  t.equal(www.get(Type.TXT)!.sigs, z.apex.child('www')!.get(Type.TXT)!.sigs, 'unchanged signatures shared, TTL kept');
+  const www = childByKey(next.apex, 'www')!;
+  t.same(rdataOf(getRRset(www, Type.A)!.sigs!).map((d) => d.readUInt16BE(16)), [2], 're-signed A');
+  t.equal(getRRset(www, Type.A)!.sigs!.ttl, 300);
+  t.equal(getRRset(www, Type.TXT)!.sigs, getRRset(childByKey(z.apex, 'www')!, Type.TXT)!.sigs, 'unchanged signatures shared, TTL kept');
   t.ok(next.soa.sigs, 'the new SOA keeps the signature of the apex');
-  t.same(rdataOf(z.apex.child('www')!.get(Type.A)!.sigs!).map((d) => d.readUInt16BE(16)), [1], 'old snapshot untouched');
+  t.same(rdataOf(getRRset(childByKey(z.apex, 'www')!, Type.A)!.sigs!).map((d) => d.readUInt16BE(16)), [1], 'old snapshot untouched');
 });
 
 t.test('cost: a 1-record change to a 200k-record zone shares all but the changed path', async (t) => {
@@ -214,11 +214,11 @@ t.test('cost: a 1-record change to a 200k-record zone shares all but the changed
   const next = applyChangesets(z, [cs(10, [rec('h5.s5', Type.A, Buffer.from([10, 0, 0, 5]))], [rec('h5.s5', Type.A, Buffer.from([10, 0, 0, 6]))])]);
   t.comment(`1-record change on ${z.records} records: ${(performance.now() - t0).toFixed(2)} ms`);
   t.equal(next.records, z.records);
-  t.equal(firstRdata(next.apex.child('s5')!.child('h5')!.get(Type.A)!)[3], 6);
-  t.equal(firstRdata(z.apex.child('s5')!.child('h5')!.get(Type.A)!)[3], 5);
-  t.equal(next.apex.child('s6'), z.apex.child('s6'), 'sibling subtree shared');
-  t.equal(next.apex.child('s5')!.child('h305'), z.apex.child('s5')!.child('h305'), 'sibling leaf shared');
-  t.not(next.apex.child('s5'), z.apex.child('s5'), 'the changed path is copied');
+  t.equal(firstRdata(getRRset(childByKey(childByKey(next.apex, 's5')!, 'h5')!, Type.A)!)[3], 6);
+  t.equal(firstRdata(getRRset(childByKey(childByKey(z.apex, 's5')!, 'h5')!, Type.A)!)[3], 5);
+  t.equal(childByKey(next.apex, 's6'), childByKey(z.apex, 's6'), 'sibling subtree shared');
+  t.equal(childByKey(childByKey(next.apex, 's5')!, 'h305'), childByKey(childByKey(z.apex, 's5')!, 'h305'), 'sibling leaf shared');
+  t.not(childByKey(next.apex, 's5'), childByKey(z.apex, 's5'), 'the changed path is copied');
 });
 
 t.test('a class other than IN is refused, the zone untouched', async (t) => {

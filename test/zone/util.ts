@@ -6,7 +6,23 @@ import { Class, Type } from '../../src/wire/constants.js';
 import { encodeMessage } from '../../src/wire/message.js';
 import { canonicalCompare, isSubdomain, nameFromText, nameToLower, nameToText } from '../../src/wire/name.js';
 import type { ResourceRecord } from '../../src/wire/record.js';
-import { CHUNK, CHUNK_MAX, Chunks, NODE_APEX, NODE_DELEGATION, NODE_DNAME, NODE_OCCLUDED, NODE_WILDCARD, rdataOf } from '../../src/zone/node.js';
+import {
+  childAt,
+  childByKey,
+  childCount,
+  CHUNK,
+  CHUNK_MAX,
+  Chunks,
+  NODE_APEX,
+  NODE_DELEGATION,
+  NODE_DNAME,
+  NODE_OCCLUDED,
+  NODE_WILDCARD,
+  nodeKey,
+  nodeName,
+  rdataOf,
+  rrsetsOf,
+} from '../../src/zone/node.js';
 import type { ZoneNode } from '../../src/zone/node.js';
 import type { Zone } from '../../src/zone/zone.js';
 import { ZoneTable } from '../../src/zone/zone-table.js';
@@ -149,9 +165,9 @@ const hex = (b: Buffer): string => b.toString('hex');
 export function dump(zone: Zone, sigTtl = true): DumpedNode[] {
   const out: DumpedNode[] = [];
   const walk = (node: ZoneNode): void => {
-    const sets = [...node.rrsets].sort((a, b) => a.type - b.type);
+    const sets = [...rrsetsOf(node)].sort((a, b) => a.type - b.type);
     out.push({
-      name: nameToText(node.name),
+      name: nameToText(nodeName(node)),
       flags: node.flags,
       rrsets: sets.map((r) => {
         const d: DumpedRRset = { type: r.type, ttl: r.ttl, rdata: rdataOf(r).map(hex) };
@@ -162,16 +178,16 @@ export function dump(zone: Zone, sigTtl = true): DumpedNode[] {
     checkKids(node);
     let prev: string | undefined;
     let star = false;
-    for (let i = 0; i < node.childCount; i++) {
-      const c = node.childAt(i);
-      if (prev !== undefined && !(prev < c.key)) throw new Error(`${nameToText(node.name)}: children out of order (${prev} then ${c.key})`);
-      if (node.child(c.key) !== c) throw new Error(`${nameToText(c.name)}: not found by child()`);
-      if (c.key === '*') star = true;
-      prev = c.key;
+    for (let i = 0; i < childCount(node); i++) {
+      const c = childAt(node, i);
+      if (prev !== undefined && !(prev < nodeKey(c))) throw new Error(`${nameToText(nodeName(node))}: children out of order (${prev} then ${nodeKey(c)})`);
+      if (childByKey(node, nodeKey(c)) !== c) throw new Error(`${nameToText(nodeName(c))}: not found by child()`);
+      if (nodeKey(c) === '*') star = true;
+      prev = nodeKey(c);
       walk(c);
     }
-    if (star !== Boolean(node.flags & NODE_WILDCARD)) throw new Error(`${nameToText(node.name)}: wildcard flag ${node.flags & NODE_WILDCARD} but '*' child ${star}`);
-    if (node.rrsets.length === 0 && node.childCount === 0 && !(node.flags & NODE_APEX)) throw new Error(`${nameToText(node.name)}: empty leaf`);
+    if (star !== Boolean(node.flags & NODE_WILDCARD)) throw new Error(`${nameToText(nodeName(node))}: wildcard flag ${node.flags & NODE_WILDCARD} but '*' child ${star}`);
+    if (rrsetsOf(node).length === 0 && childCount(node) === 0 && !(node.flags & NODE_APEX)) throw new Error(`${nameToText(nodeName(node))}: empty leaf`);
   };
   walk(zone.apex);
   return out;
@@ -183,7 +199,7 @@ export function dump(zone: Zone, sigTtl = true): DumpedNode[] {
  */
 function checkKids(node: ZoneNode): void {
   const k = node.kids;
-  const where = nameToText(node.name);
+  const where = nameToText(nodeName(node));
   if (Array.isArray(k) && (k.length < 2 || k.length > CHUNK_MAX)) throw new Error(`${where}: children array of ${k.length}`);
   if (!(k instanceof Chunks)) return;
   if (k.size <= CHUNK) throw new Error(`${where}: Chunks of ${k.size} children`);

@@ -4,7 +4,7 @@ import t from 'tap';
 import { Type } from '../../src/wire/constants.js';
 import { canonicalCompare, nameFromText, nameToText } from '../../src/wire/name.js';
 import type { ResourceRecord } from '../../src/wire/record.js';
-import { NODE_DELEGATION, NODE_DNAME, NODE_OCCLUDED, rdataOf } from '../../src/zone/node.js';
+import { childByKey, getRRset, NODE_DELEGATION, NODE_DNAME, NODE_OCCLUDED, nodeName, rdataOf, wildcardChild } from '../../src/zone/node.js';
 import { buildZone, nameKey, ZoneError } from '../../src/zone/zone.js';
 import { ZoneTable } from '../../src/zone/zone-table.js';
 
@@ -42,17 +42,17 @@ t.test('builds nodes, empty non-terminals and flags', async (t) => {
   t.equal(z.serial, 7);
   t.equal(z.records, 2 + 2 + 1 + 1 + 1 + 1 + 1);
   t.equal(z.negativeTtl, 300);
-  const c = z.apex.child('c')!;
-  t.ok(c.isEmpty, 'c is an empty non-terminal');
-  t.ok(c.child('b')!.isEmpty, 'b.c is an empty non-terminal');
-  t.equal(rdataOf(c.child('b')!.child('a')!.get(Type.A)!).length, 2);
-  const sub = z.apex.child('sub')!;
+  const c = childByKey(z.apex, 'c')!;
+  t.equal(c.sets, null, 'c is an empty non-terminal');
+  t.equal(childByKey(c, 'b')!.sets, null, 'b.c is an empty non-terminal');
+  t.equal(rdataOf(getRRset(childByKey(childByKey(c, 'b')!, 'a')!, Type.A)!).length, 2);
+  const sub = childByKey(z.apex, 'sub')!;
   t.ok(sub.flags & NODE_DELEGATION);
-  t.ok(sub.child('ns')!.flags & NODE_OCCLUDED, 'glue is occluded');
-  t.ok(z.apex.child('d')!.flags & NODE_DNAME);
-  t.ok(z.apex.child('d')!.child('x')!.flags & NODE_OCCLUDED, 'data below DNAME is occluded');
-  t.equal(z.apex.child('w')!.wildcard, z.apex.child('w')!.child('*'));
-  t.equal(nameToText(c.child('b')!.child('a')!.name), 'a.b.c.Example.COM.', 'original spelling kept');
+  t.ok(childByKey(sub, 'ns')!.flags & NODE_OCCLUDED, 'glue is occluded');
+  t.ok(childByKey(z.apex, 'd')!.flags & NODE_DNAME);
+  t.ok(childByKey(childByKey(z.apex, 'd')!, 'x')!.flags & NODE_OCCLUDED, 'data below DNAME is occluded');
+  t.equal(wildcardChild(childByKey(z.apex, 'w')!), childByKey(childByKey(z.apex, 'w')!, '*'));
+  t.equal(nameToText(nodeName(childByKey(childByKey(c, 'b')!, 'a')!)), 'a.b.c.Example.COM.', 'original spelling kept');
 });
 
 t.test('rejects broken zones with a reason', async (t) => {
@@ -88,7 +88,7 @@ t.test('canonical order and predecessor (RFC 4034 6.1)', async (t) => {
   const pred = (n: string): string => {
     const labels = nameToText(nameFromText(n + '.')).toLowerCase().slice(0, -'example.'.length - 1);
     const keys = labels === '' ? [] : labels.split('.').map((l) => nameKey(nameFromText(l + '.')).slice(1, -1));
-    return nameToText(z.predecessor(keys).name);
+    return nameToText(nodeName(z.predecessor(keys)));
   };
   t.equal(pred('b.example'), 'zABC.a.EXAMPLE.', 'after the a.example subtree');
   t.equal(pred('a.example'), 'a.example.', 'existing name is its own predecessor');
