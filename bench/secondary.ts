@@ -2,7 +2,11 @@
 // serving a big generated zone (bench/big-zone.ts), measured one after the other (not concurrently):
 //
 // - AXFR, start to serving: from spawning the secondary on empty storage until it answers SOA with
-//   the primary's serial (polled every 20 ms);
+//   the primary's serial (polled every 20 ms), under the dnsperf load below; the median of three
+//   runs each (`--axfr-runs`): the first in each secondary's full sequence (secondaryd's comes right
+//   after the primary loaded the zone), then rounds on fresh storage, Knot first in odd rounds and
+//   secondaryd first in even ones. On this shared 2-core machine one run of either server varies by
+//   +-0.2 s from one run to the next;
 // - the query rate while a transfer runs: dnsperf offers a fixed rate (-Q, default 20000 qps) on a
 //   small second zone the secondary serves from a file, with per-second statistics (-S 1). Twice:
 //   during that first AXFR (from when the small zone answers, shortly after the spawn, until 5 s
@@ -33,7 +37,7 @@
 //
 // Prints a table with the ratios and the targets of the performance issue; writes JSON to bench/out/.
 //
-//   node --import=tsx bench/secondary.ts [--records 1000000] [--qps 20000] [--changes 5] [--tail 5] [--logs DIR]
+//   node --import=tsx bench/secondary.ts [--records 1000000] [--qps 20000] [--changes 5] [--axfr-runs 3] [--tail 5] [--logs DIR]
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -63,6 +67,8 @@ export interface SecondaryBenchOptions {
   qps?: number;
   /** One-record changes timed NOTIFY to served (default 5). */
   changes?: number;
+  /** AXFR start-to-serving runs per secondary, the first included (default 3). */
+  axfrRuns?: number;
   /** dnsperf keeps running this long after a transfer is done (default 5 s). */
   tailSeconds?: number;
   /** Progress lines (default console.log). */
@@ -103,8 +109,10 @@ export interface ProbeResult {
 export interface SideResult {
   server: string;
   serial: number;
-  /** Spawn on empty storage -> serving the zone. */
+  /** Spawn on empty storage -> serving the zone: the median of axfrRunsMs. */
   axfrMs: number;
+  /** Each run, in the order run (the first is the one of the full sequence). */
+  axfrRunsMs: number[];
   rssMiB: number;
   /** dnsperf during that first transfer (from when the probe zone answers). */
   initialProbe: ProbeResult;
@@ -456,6 +464,42 @@ const probeLine = (p: ProbeResult): string =>
   `lost ${p.lost}; per second (* during the transfer, ( ) neither worst nor steady): ` +
   p.seconds.map((s) => (s.phase === 'first' || s.phase === 'recovery' ? `(${s.qps.toFixed(0)})` : `${s.qps.toFixed(0)}${s.phase === 'transfer' ? '*' : ''}`)).join(' ');
 
+/**
+ * Spawn `sec` (on whatever storage it has) and time until it serves the big zone at ctx.serial, with
+ * dnsperf on the probe zone from when that answers; returns the time and the dnsperf still running.
+ */
+async function axfrStartToServing(ctx: Ctx, sec: Secondary): Promise<{ ms: number; perf: ReturnType<typeof startDnsperf> }> {
+  const ep = { host: '127.0.0.1', port: sec.port };
+  const dead = (): string | undefined => sec.dead();
+  const t0 = performance.now();
+  sec.start();
+  await waitSerial(ep, PROBE_ZONE, 1, 5, 120_000, dead);
+  const perf = startDnsperf(ep, ctx.queries, ctx.qps);
+  try {
+    return { ms: (await waitSerial(ep, BIG_ZONE, ctx.serial, 20, 600_000, dead)) - t0, perf };
+  } catch (err) {
+    perf.kill();
+    throw err;
+  }
+}
+
+/** One more AXFR start-to-serving run of a secondary made by `make` on fresh storage in `work`. */
+async function axfrRound(ctx: Ctx, work: string, make: (dir: string, port: number) => Secondary): Promise<number> {
+  const dir = mkdtempSync(path.join(work, 'axfr-'));
+  const sec = make(dir, await freePort());
+  let perf: ReturnType<typeof startDnsperf> | undefined;
+  try {
+    const r = await axfrStartToServing(ctx, sec);
+    perf = r.perf;
+    await sec.started();
+    return r.ms;
+  } finally {
+    perf?.kill();
+    await sec.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function measure(ctx: Ctx, sec: Secondary): Promise<SideResult> {
   const { log } = ctx;
   const ep = { host: '127.0.0.1', port: sec.port };
@@ -465,13 +509,10 @@ async function measure(ctx: Ctx, sec: Secondary): Promise<SideResult> {
     // AXFR start to serving, with dnsperf on the probe zone from when it answers.
     const serial = ctx.serial;
     const wall0 = Date.now();
-    const t0 = performance.now();
-    sec.start();
-    await waitSerial(ep, PROBE_ZONE, 1, 5, 120_000, dead);
-    perf = startDnsperf(ep, ctx.queries, ctx.qps);
-    const served = await waitSerial(ep, BIG_ZONE, serial, 20, 600_000, dead);
+    const first = await axfrStartToServing(ctx, sec);
+    perf = first.perf;
     const servedWall = Date.now();
-    const axfrMs = served - t0;
+    const axfrMs = first.ms;
     log(`  ${sec.name}: AXFR start to serving serial ${serial}: ${axfrMs.toFixed(0)} ms`);
     await sec.started();
     await sleep(ctx.tailSeconds * 1000);
@@ -547,6 +588,7 @@ async function measure(ctx: Ctx, sec: Secondary): Promise<SideResult> {
       server: sec.name,
       serial,
       axfrMs,
+      axfrRunsMs: [axfrMs],
       rssMiB,
       initialProbe,
       retransferMs,
@@ -603,6 +645,18 @@ export async function benchSecondary(opts: SecondaryBenchOptions = {}): Promise<
     mkdirSync(dirK);
     const knot = await measure(ctx, knotSecondary(dirK, await freePort(), ep));
     rmSync(dirK, { recursive: true, force: true });
+
+    // More AXFR start-to-serving runs on fresh storage, the order alternating; medians compared.
+    const makers = [(dir: string, port: number) => knotSecondary(dir, port, ep), (dir: string, port: number) => daemonSecondary(dir, port, ep)];
+    const sides = [knot, secondaryd];
+    for (let round = 1; round < (opts.axfrRuns ?? 3); round++) {
+      for (const i of round % 2 ? [0, 1] : [1, 0]) {
+        const ms = await axfrRound(ctx, work, makers[i]!);
+        sides[i]!.axfrRunsMs.push(ms);
+        log(`  ${sides[i]!.server}: AXFR start to serving, run ${round + 1}: ${ms.toFixed(0)} ms`);
+      }
+    }
+    for (const side of sides) side.axfrMs = median(side.axfrRunsMs);
 
     // Reference: Knot (not a secondary) loading the same zone from a zone file.
     const dirL = path.join(work, 'knot-load');
@@ -664,7 +718,8 @@ export function secondaryTable(r: SecondaryBenchResult): string {
   const recs = r.records >= 1e6 ? `${r.records / 1e6}M` : `${Math.round(r.records / 1000)}k`;
   const rows: string[][] = [
     ['measurement', 'secondaryd', 'knot', 'ratio', 'target', 'met'],
-    [`AXFR ${recs} records, start to serving (ms)`, f0(d.axfrMs), f0(k.axfrMs), ratio(d.axfrMs, k.axfrMs), '<= knot', met(0)],
+    [`AXFR ${recs} records, start to serving, median of ${d.axfrRunsMs.length} (ms)`, f0(d.axfrMs), f0(k.axfrMs), ratio(d.axfrMs, k.axfrMs), '<= knot', met(0)],
+    ['  each run (ms)', d.axfrRunsMs.map(f0).join(' '), k.axfrRunsMs.map(f0).join(' '), '', '', ''],
     [`worst 1 s / steady during a re-transfer`, pct(d.probe.worstOverSteady), pct(k.probe.worstOverSteady), ratio(d.probe.worstOverSteady, k.probe.worstOverSteady), '>= 90%', met(2)],
     [`  worst second (qps, dnsperf -Q ${r.offeredQps})`, f0(d.probe.worstQps), f0(k.probe.worstQps), ratio(d.probe.worstQps, k.probe.worstQps), '', ''],
     ['  steady, before and after (qps)', f0(d.probe.steadyQps), f0(k.probe.steadyQps), ratio(d.probe.steadyQps, k.probe.steadyQps), '', ''],
@@ -705,6 +760,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     records: opt('records', 1_000_000),
     qps: opt('qps', 20_000),
     changes: opt('changes', 5),
+    axfrRuns: opt('axfr-runs', 3),
     tailSeconds: opt('tail', 5),
     ...(logs >= 0 ? { logDir: path.resolve(args[logs + 1]!) } : {}),
   });
