@@ -7,7 +7,7 @@
 //   a new name under the apex is added and the only record of another name there deleted (so the
 //   apex gains one child and loses one), SOA serial +1. Prints the median and the slowest (garbage
 //   collection included: no forced GC between the changes).
-// - find(): 1M apex.find() calls each on existing and on missing labels (missing ones sort among
+// - findChild(): 1M findChild(apex, ...) calls each on existing and on missing labels (missing ones sort among
 //   the existing, so every search runs its full depth), on the zone as built and after the changes.
 
 import { fileURLToPath } from 'node:url';
@@ -70,7 +70,7 @@ function packLabels(labels: string[]): { buf: Buffer; at: Int32Array } {
   return { buf, at };
 }
 
-/** ns per apex.find() over `labels` (a power of two of them), best of 5 rounds of LOOKUPS; `hits` checked. */
+/** ns per findChild(apex, ...) over `labels` (a power of two of them), best of 5 rounds of LOOKUPS; `hits` checked. */
 function timeFind(apex: ZoneNode, labels: string[], hits: boolean): number {
   const { buf, at } = packLabels(labels);
   const mask = labels.length - 1;
@@ -98,7 +98,7 @@ function findBench(label: string, zone: Zone, names: number): void {
   }
   const hit = timeFind(zone.apex, present, true);
   const miss = timeFind(zone.apex, missing, false);
-  console.log(`apex.find() ${label}: ${hit.toFixed(1)} ns existing, ${miss.toFixed(1)} ns missing (best of 5 x ${LOOKUPS})`);
+  console.log(`findChild(apex) ${label}: ${hit.toFixed(1)} ns existing, ${miss.toFixed(1)} ns missing (best of 5 x ${LOOKUPS})`);
 }
 
 const n = Number(process.argv[2] ?? 1_000_000);

@@ -3,10 +3,10 @@
 //
 // - AXFR, start to serving: from spawning the secondary on empty storage until it answers SOA with
 //   the primary's serial (polled every 20 ms), under the dnsperf load below; the median of three
-//   runs each (`--axfr-runs`): the first in each secondary's full sequence (secondaryd's comes right
-//   after the primary loaded the zone), then rounds on fresh storage, Knot first in odd rounds and
-//   secondaryd first in even ones. On this shared 2-core machine one run of either server varies by
-//   +-0.2 s from one run to the next;
+//   runs each (`--axfr-runs`): the first in each secondary's full sequence, then rounds on fresh
+//   storage, Knot first in odd rounds and secondaryd first in even ones. On this shared 2-core
+//   machine one run of either server varies by +-0.2 s from one run to the next, more when anything
+//   else runs;
 // - the query rate while a transfer runs: dnsperf offers a fixed rate (-Q, default 20000 qps) on a
 //   small second zone the secondary serves from a file, with per-second statistics (-S 1). Twice:
 //   during that first AXFR (from when the small zone answers, shortly after the spawn, until 5 s

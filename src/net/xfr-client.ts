@@ -23,8 +23,8 @@ import { IxfrSession } from '../xfr/ixfr-client.js';
 import { axfrQuery, ixfrQuery, soaQuery, soaRecordOf } from '../xfr/request.js';
 import { checkSoaResponse, soaFields } from '../xfr/soa-check.js';
 import type { Changeset } from '../zone/changeset.js';
-import type { Zone } from '../zone/zone.js';
 import { firstRdata } from '../zone/node.js';
+import type { Zone } from '../zone/zone.js';
 
 /** Where the executor reads and publishes zones, and reports each transfer. */
 export interface ZoneSink {

@@ -16,8 +16,8 @@ import { Flag, Type } from '../wire/constants.js';
 import type { ResourceRecord } from '../wire/record.js';
 import { serialCompare } from '../wire/serial.js';
 import type { Changeset } from '../zone/changeset.js';
-import type { Zone } from '../zone/zone.js';
 import { firstRdata, nodeName } from '../zone/node.js';
+import type { Zone } from '../zone/zone.js';
 
 /** Default size of one transfer message (octets, before TSIG). */
 export const TRANSFER_MESSAGE_SIZE = 16384;

@@ -9,8 +9,8 @@ import { Class, Opcode, Type } from '../wire/constants.js';
 import type { Edns } from '../wire/edns.js';
 import type { Message } from '../wire/message.js';
 import type { ResourceRecord } from '../wire/record.js';
-import type { Zone } from '../zone/zone.js';
 import { firstRdata } from '../zone/node.js';
+import type { Zone } from '../zone/zone.js';
 
 export interface RequestOptions {
   /** OPT record to include (none by default: transfers and SOA checks work without EDNS). */

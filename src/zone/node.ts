@@ -394,7 +394,7 @@ export const CHUNK = CHUNK_MAX / 2;
 
 /**
  * Whether `kids` are a wide node's Chunks. (Not `instanceof`, which V8 does not inline there: in
- * find() it cost about 50 ns a call, a sixth of a whole search of 750k children.)
+ * findChild() it cost about 50 ns a call, a sixth of a whole search of 750k children.)
  */
 export function isChunks(kids: ZoneNode | ZoneNode[] | Chunks | null): kids is Chunks {
   return kids !== null && kids.constructor === Chunks;
@@ -426,7 +426,7 @@ export function packChildren(kids: readonly ZoneNode[]): ZoneNode[] | Chunks {
 
 /**
  * The children of a wide node in canonical order, cut into chunks: `parts[j]` holds 1 to CHUNK_MAX
- * of them, `heads[j]` is its first (what find() searches first), `starts[j]` the index of that one
+ * of them, `heads[j]` is its first (what findChild() searches first), `starts[j]` the index of that one
  * among all the children; one more entry of `starts` is their number.
  *
  * Like everything in a published snapshot, a Chunks and its chunks are never modified. An editor

@@ -37,7 +37,7 @@ const under = (label: string): ResourceRecord => rec(`${label}.wide`, Type.A, AD
 /** Canonical order of labels (lower-case, so their octets). */
 const sorted = (labels: Iterable<string>): string[] => [...labels].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 
-/** [length][label] of a lower-case label, for find() and lowerBound(). */
+/** [length][label] of a lower-case label, for findChild() and childrenBefore(). */
 const wire = (label: string): Buffer => Buffer.concat([Buffer.from([label.length]), Buffer.from(label, 'latin1')]);
 
 /** Number of `keys` before `key` (counted one by one: an oracle with no search of its own). */
@@ -53,8 +53,8 @@ const chunks = (node: ZoneNode): Chunks => {
 };
 
 /**
- * `node`'s children are exactly `labels`: in canonical order by childAt, each found by find() and
- * ranked by lowerBound() and indexOf(); labels around them (before, between, after) are not found and
+ * `node`'s children are exactly `labels`: in canonical order by childAt, each found by findChild() and
+ * ranked by childrenBefore() and childIndex(); labels around them (before, between, after) are not found and
  * ranked where they would go. Also checks every invariant dump() does.
  */
 function checkChildren(t: Test, zone: Zone, node: ZoneNode, labels: Iterable<string>, what: string): void {
