@@ -295,9 +295,13 @@ t.test('the IXFR history survives a restart (read back from the journal)', async
   const knot = await startKnotPrimary({ [zone]: withSerial(gen.text, 50) }, { key: KEY, notify: [`127.0.0.1:${ourPort}`] });
   t.teardown(() => knot.stop());
   const dir = await mkdtemp(path.join(tmpdir(), 'secondaryd-outbound-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
   const config = daemonConfig(zone, knot.port, '    allow-transfer: ["127.0.0.1"]\n');
   let d = await startDaemon({ port: ourPort, dir, zones: [], configText: config });
+  // The daemon (the one running then) before its directory, which it may still be writing to.
+  t.teardown(async () => {
+    await d.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
   await waitSerial({ host: d.host, port: d.port }, zone, 50);
   await writeFile(knot.file(zone), withSerial(gen.text, 51) + 'added 300 IN A 192.0.2.51\n');
   await knot.reload(zone, 51);
@@ -309,7 +313,6 @@ t.test('the IXFR history survives a restart (read back from the journal)', async
   t.ok(await waitFor(() => /"kind":"IXFR","remote":"[^"]+","serial":52/.test(d.output())), 'both changes came by IXFR');
   t.equal(await d.stop(), 0);
   d = await startDaemon({ port: ourPort, dir, zones: [], configText: config });
-  t.teardown(() => d.stop());
   const ep = { host: d.host, port: d.port };
   await waitSerial(ep, zone, 52);
   const inc = await xfr(ep, { zone, type: 'IXFR', serial: 50 });

@@ -1,7 +1,7 @@
 // The secondary role against real primaries (RFC 1995, 1996, 5936, 8945): Knot DNS with TSIG, NOTIFY
 // and IXFR; BIND 9 offering AXFR only. The daemon's answers are then compared with the primary's.
 
-import { execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -112,7 +112,16 @@ t.test('Knot primary with the wrong TSIG secret: nothing transferred, the zone a
 
 t.test('BIND primary offering AXFR only: transfers by AXFR, follows a NOTIFY', async (t) => {
   const dir = await mkdtemp(path.join(tmpdir(), 'secondaryd-named-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  let named: ChildProcess | undefined;
+  // named first (it may still be writing into dir: rm then failed with ENOTEMPTY), then its dir.
+  t.teardown(async () => {
+    if (named !== undefined && named.exitCode === null && named.signalCode === null) {
+      const exited = new Promise((r) => named!.once('exit', r));
+      named.kill('SIGTERM');
+      await exited;
+    }
+    await rm(dir, { recursive: true, force: true });
+  });
   const gen = generateZone({ origin: 'example.org.', seed: 9, names: 60 });
   const zone = gen.origin;
   const bindPort = await freePort();
@@ -127,13 +136,10 @@ t.test('BIND primary offering AXFR only: transfers by AXFR, follows a NOTIFY', a
       `controls { };\nzone "${zone}" { type primary; file "${zoneFile}"; };\n`,
   );
   execFileSync('named-checkconf', [conf]);
-  const named = spawn('named', ['-g', '-c', conf, '-p', String(bindPort), '-u', 'root'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  named = spawn('named', ['-g', '-c', conf, '-p', String(bindPort), '-u', 'root'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let bindOut = '';
   named.stdout!.on('data', (b) => (bindOut += b));
   named.stderr!.on('data', (b) => (bindOut += b));
-  t.teardown(() => {
-    named.kill('SIGTERM');
-  });
   const bind = { host: '127.0.0.1', port: bindPort };
   await waitSerial(bind, zone, 7, 30000).catch((e: Error) => {
     throw new Error(`${e.message}\n${bindOut}`);
