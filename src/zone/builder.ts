@@ -455,7 +455,8 @@ export class ZoneBuilder {
     const last = k[n - 1]!;
     const c = compareLabel(last, lower, s);
     if (c === 0) return last;
-    if (n >= SPLICE_MAX) {
+    // (No tail anywhere when names come in canonical order, as in an AXFR: no lookup then.)
+    if (n >= SPLICE_MAX && this.tails.size > 0) {
       const tail = this.tails.get(parent);
       if (tail !== undefined) {
         const i = lowerBound(k, lower, s, 0, tail.sorted);
@@ -480,7 +481,7 @@ export class ZoneBuilder {
       return;
     }
     const n = k.length;
-    if (n >= SPLICE_MAX) {
+    if (n >= SPLICE_MAX && this.tails.size > 0) {
       const tail = this.tails.get(parent);
       if (tail !== undefined) {
         k.push(child);
