@@ -2,7 +2,7 @@
 // serving a big generated zone (bench/big-zone.ts), measured one after the other (not concurrently):
 //
 // - AXFR, start to serving: from spawning the secondary on empty storage until it answers SOA with
-//   the primary's serial (polled every 20 ms), under the dnsperf load below; the median of three
+//   the primary's serial (polled every 20 ms), under the dnsperf load below; the median of five
 //   runs each (`--axfr-runs`): the first in each secondary's full sequence, then rounds on fresh
 //   storage, Knot first in odd rounds and secondaryd first in even ones. On this shared 2-core
 //   machine one run of either server varies by +-0.2 s from one run to the next, more when anything
@@ -37,7 +37,7 @@
 //
 // Prints a table with the ratios and the targets of the performance issue; writes JSON to bench/out/.
 //
-//   node --import=tsx bench/secondary.ts [--records 1000000] [--qps 20000] [--changes 5] [--axfr-runs 3] [--tail 5] [--logs DIR]
+//   node --import=tsx bench/secondary.ts [--records 1000000] [--qps 20000] [--changes 5] [--axfr-runs 5] [--tail 5] [--logs DIR]
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -67,7 +67,7 @@ export interface SecondaryBenchOptions {
   qps?: number;
   /** One-record changes timed NOTIFY to served (default 5). */
   changes?: number;
-  /** AXFR start-to-serving runs per secondary, the first included (default 3). */
+  /** AXFR start-to-serving runs per secondary, the first included (default 5). */
   axfrRuns?: number;
   /** dnsperf keeps running this long after a transfer is done (default 5 s). */
   tailSeconds?: number;
@@ -649,7 +649,7 @@ export async function benchSecondary(opts: SecondaryBenchOptions = {}): Promise<
     // More AXFR start-to-serving runs on fresh storage, the order alternating; medians compared.
     const makers = [(dir: string, port: number) => knotSecondary(dir, port, ep), (dir: string, port: number) => daemonSecondary(dir, port, ep)];
     const sides = [knot, secondaryd];
-    for (let round = 1; round < (opts.axfrRuns ?? 3); round++) {
+    for (let round = 1; round < (opts.axfrRuns ?? 5); round++) {
       for (const i of round % 2 ? [0, 1] : [1, 0]) {
         const ms = await axfrRound(ctx, work, makers[i]!);
         sides[i]!.axfrRunsMs.push(ms);
@@ -760,7 +760,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     records: opt('records', 1_000_000),
     qps: opt('qps', 20_000),
     changes: opt('changes', 5),
-    axfrRuns: opt('axfr-runs', 3),
+    axfrRuns: opt('axfr-runs', 5),
     tailSeconds: opt('tail', 5),
     ...(logs >= 0 ? { logDir: path.resolve(args[logs + 1]!) } : {}),
   });
