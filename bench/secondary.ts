@@ -2,11 +2,12 @@
 // serving a big generated zone (bench/big-zone.ts), measured one after the other (not concurrently):
 //
 // - AXFR, start to serving: from spawning the secondary on empty storage until it answers SOA with
-//   the primary's serial (polled every 20 ms), under the dnsperf load below; the median of five
-//   runs each (`--axfr-runs`): the first in each secondary's full sequence, then rounds on fresh
-//   storage, Knot first in odd rounds and secondaryd first in even ones. On this shared 2-core
-//   machine one run of either server varies by +-0.2 s from one run to the next, more when anything
-//   else runs;
+//   the primary's serial (polled every 20 ms). Twice over: with no other load (what a new secondary
+//   meets: nobody asks it anything before it is in the NS set), and with the dnsperf load below
+//   running on the probe zone from when that answers (a secondary restarted with nothing on disk).
+//   The median of five runs each (`--axfr-runs`), on fresh storage, the order alternating (Knot
+//   first in odd rounds); the first loaded run is the one of each secondary's full sequence. On this
+//   shared 2-core machine one run of either server varies by +-0.2 s, more when anything else runs;
 // - the query rate while a transfer runs: dnsperf offers a fixed rate (-Q, default 20000 qps) on a
 //   small second zone the secondary serves from a file, with per-second statistics (-S 1). Twice:
 //   during that first AXFR (from when the small zone answers, shortly after the spawn, until 5 s
@@ -67,7 +68,7 @@ export interface SecondaryBenchOptions {
   qps?: number;
   /** One-record changes timed NOTIFY to served (default 5). */
   changes?: number;
-  /** AXFR start-to-serving runs per secondary, the first included (default 5). */
+  /** AXFR start-to-serving runs per secondary, with and without load (default 5 each). */
   axfrRuns?: number;
   /** dnsperf keeps running this long after a transfer is done (default 5 s). */
   tailSeconds?: number;
@@ -109,9 +110,12 @@ export interface ProbeResult {
 export interface SideResult {
   server: string;
   serial: number;
-  /** Spawn on empty storage -> serving the zone: the median of axfrRunsMs. */
+  /** Spawn on empty storage -> serving the zone, nothing else asked of it: the median of axfrQuietRunsMs. */
   axfrMs: number;
-  /** Each run, in the order run (the first is the one of the full sequence). */
+  axfrQuietRunsMs: number[];
+  /** The same with dnsperf on the probe zone: the median of axfrRunsMs. */
+  axfrLoadedMs: number;
+  /** Each loaded run, in the order run (the first is the one of the full sequence). */
   axfrRunsMs: number[];
   rssMiB: number;
   /** dnsperf during that first transfer (from when the probe zone answers). */
@@ -465,31 +469,34 @@ const probeLine = (p: ProbeResult): string =>
   p.seconds.map((s) => (s.phase === 'first' || s.phase === 'recovery' ? `(${s.qps.toFixed(0)})` : `${s.qps.toFixed(0)}${s.phase === 'transfer' ? '*' : ''}`)).join(' ');
 
 /**
- * Spawn `sec` (on whatever storage it has) and time until it serves the big zone at ctx.serial, with
- * dnsperf on the probe zone from when that answers; returns the time and the dnsperf still running.
+ * Spawn `sec` (on whatever storage it has) and time until it serves the big zone at ctx.serial; with
+ * `load`, dnsperf on the probe zone from when that answers, returned still running.
  */
-async function axfrStartToServing(ctx: Ctx, sec: Secondary): Promise<{ ms: number; perf: ReturnType<typeof startDnsperf> }> {
+async function axfrStartToServing(ctx: Ctx, sec: Secondary, load: boolean): Promise<{ ms: number; perf: ReturnType<typeof startDnsperf> | undefined }> {
   const ep = { host: '127.0.0.1', port: sec.port };
   const dead = (): string | undefined => sec.dead();
   const t0 = performance.now();
   sec.start();
-  await waitSerial(ep, PROBE_ZONE, 1, 5, 120_000, dead);
-  const perf = startDnsperf(ep, ctx.queries, ctx.qps);
+  let perf: ReturnType<typeof startDnsperf> | undefined;
+  if (load) {
+    await waitSerial(ep, PROBE_ZONE, 1, 5, 120_000, dead);
+    perf = startDnsperf(ep, ctx.queries, ctx.qps);
+  }
   try {
     return { ms: (await waitSerial(ep, BIG_ZONE, ctx.serial, 20, 600_000, dead)) - t0, perf };
   } catch (err) {
-    perf.kill();
+    perf?.kill();
     throw err;
   }
 }
 
 /** One more AXFR start-to-serving run of a secondary made by `make` on fresh storage in `work`. */
-async function axfrRound(ctx: Ctx, work: string, make: (dir: string, port: number) => Secondary): Promise<number> {
+async function axfrRound(ctx: Ctx, work: string, make: (dir: string, port: number) => Secondary, load: boolean): Promise<number> {
   const dir = mkdtempSync(path.join(work, 'axfr-'));
   const sec = make(dir, await freePort());
   let perf: ReturnType<typeof startDnsperf> | undefined;
   try {
-    const r = await axfrStartToServing(ctx, sec);
+    const r = await axfrStartToServing(ctx, sec, load);
     perf = r.perf;
     await sec.started();
     return r.ms;
@@ -509,11 +516,11 @@ async function measure(ctx: Ctx, sec: Secondary): Promise<SideResult> {
     // AXFR start to serving, with dnsperf on the probe zone from when it answers.
     const serial = ctx.serial;
     const wall0 = Date.now();
-    const first = await axfrStartToServing(ctx, sec);
-    perf = first.perf;
+    const first = await axfrStartToServing(ctx, sec, true);
+    perf = first.perf!;
     const servedWall = Date.now();
-    const axfrMs = first.ms;
-    log(`  ${sec.name}: AXFR start to serving serial ${serial}: ${axfrMs.toFixed(0)} ms`);
+    const loadedMs = first.ms;
+    log(`  ${sec.name}: AXFR start to serving serial ${serial} (dnsperf on ${PROBE_ZONE} from when it answers): ${loadedMs.toFixed(0)} ms`);
     await sec.started();
     await sleep(ctx.tailSeconds * 1000);
     const initialProbe = await perf.stop(wall0, servedWall);
@@ -587,8 +594,10 @@ async function measure(ctx: Ctx, sec: Secondary): Promise<SideResult> {
     return {
       server: sec.name,
       serial,
-      axfrMs,
-      axfrRunsMs: [axfrMs],
+      axfrMs: NaN, // from the rounds without load, after both full sequences
+      axfrQuietRunsMs: [],
+      axfrLoadedMs: loadedMs,
+      axfrRunsMs: [loadedMs],
       rssMiB,
       initialProbe,
       retransferMs,
@@ -646,17 +655,24 @@ export async function benchSecondary(opts: SecondaryBenchOptions = {}): Promise<
     const knot = await measure(ctx, knotSecondary(dirK, await freePort(), ep));
     rmSync(dirK, { recursive: true, force: true });
 
-    // More AXFR start-to-serving runs on fresh storage, the order alternating; medians compared.
+    // AXFR start-to-serving runs on fresh storage, without and with load, the order alternating.
     const makers = [(dir: string, port: number) => knotSecondary(dir, port, ep), (dir: string, port: number) => daemonSecondary(dir, port, ep)];
     const sides = [knot, secondaryd];
-    for (let round = 1; round < (opts.axfrRuns ?? 5); round++) {
+    const runs = opts.axfrRuns ?? 5;
+    for (let round = 1; round <= runs; round++) {
       for (const i of round % 2 ? [0, 1] : [1, 0]) {
-        const ms = await axfrRound(ctx, work, makers[i]!);
-        sides[i]!.axfrRunsMs.push(ms);
-        log(`  ${sides[i]!.server}: AXFR start to serving, run ${round + 1}: ${ms.toFixed(0)} ms`);
+        const side = sides[i]!;
+        const quiet = await axfrRound(ctx, work, makers[i]!, false);
+        side.axfrQuietRunsMs.push(quiet);
+        const loaded = round < runs ? await axfrRound(ctx, work, makers[i]!, true) : undefined;
+        if (loaded !== undefined) side.axfrRunsMs.push(loaded);
+        log(`  ${side.server}: AXFR start to serving, round ${round}: ${quiet.toFixed(0)} ms` + (loaded === undefined ? '' : `, ${loaded.toFixed(0)} ms with dnsperf`));
       }
     }
-    for (const side of sides) side.axfrMs = median(side.axfrRunsMs);
+    for (const side of sides) {
+      side.axfrMs = median(side.axfrQuietRunsMs);
+      side.axfrLoadedMs = median(side.axfrRunsMs);
+    }
 
     // Reference: Knot (not a secondary) loading the same zone from a zone file.
     const dirL = path.join(work, 'knot-load');
@@ -718,7 +734,9 @@ export function secondaryTable(r: SecondaryBenchResult): string {
   const recs = r.records >= 1e6 ? `${r.records / 1e6}M` : `${Math.round(r.records / 1000)}k`;
   const rows: string[][] = [
     ['measurement', 'secondaryd', 'knot', 'ratio', 'target', 'met'],
-    [`AXFR ${recs} records, start to serving, median of ${d.axfrRunsMs.length} (ms)`, f0(d.axfrMs), f0(k.axfrMs), ratio(d.axfrMs, k.axfrMs), '<= knot', met(0)],
+    [`AXFR ${recs} records, start to serving, median of ${d.axfrQuietRunsMs.length} (ms)`, f0(d.axfrMs), f0(k.axfrMs), ratio(d.axfrMs, k.axfrMs), '<= knot', met(0)],
+    ['  each run (ms)', d.axfrQuietRunsMs.map(f0).join(' '), k.axfrQuietRunsMs.map(f0).join(' '), '', '', ''],
+    [`  with dnsperf -Q ${r.offeredQps} on another zone, median of ${d.axfrRunsMs.length} (ms)`, f0(d.axfrLoadedMs), f0(k.axfrLoadedMs), ratio(d.axfrLoadedMs, k.axfrLoadedMs), '', ''],
     ['  each run (ms)', d.axfrRunsMs.map(f0).join(' '), k.axfrRunsMs.map(f0).join(' '), '', '', ''],
     [`worst 1 s / steady during a re-transfer`, pct(d.probe.worstOverSteady), pct(k.probe.worstOverSteady), ratio(d.probe.worstOverSteady, k.probe.worstOverSteady), '>= 90%', met(2)],
     [`  worst second (qps, dnsperf -Q ${r.offeredQps})`, f0(d.probe.worstQps), f0(k.probe.worstQps), ratio(d.probe.worstQps, k.probe.worstQps), '', ''],
