@@ -66,7 +66,7 @@ export function rrsetOf(type: number, ttl: number, rdata: readonly Uint8Array[])
 }
 
 /** A copy of `r` (records and signatures shared) followed by `next`. */
-export function withNext(r: RRset, next: RRset | null): RRset {
+function withNext(r: RRset, next: RRset | null): RRset {
   const c = newRRset(r.type, r.ttl, r.data, r.start, r.count);
   c.sigs = r.sigs;
   c.next = next;
