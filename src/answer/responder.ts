@@ -312,8 +312,8 @@ export class Responder {
       if (!w.putRRset(AUTHORITY, zone.origin, zone.soa, zone.negativeTtl)) return rcode | aa;
       if (this.signed) this.queueSigs(zone.origin, zone.soa, zone.negativeTtl);
     } else if (state === REFERRAL) {
-      const ns = getRRset(this.cut!, Type.NS)!;
       const cut = this.cut!;
+      const ns = getRRset(cut, Type.NS)!;
       if (!w.putRRset(AUTHORITY, cut.nameData, ns, -1, cut.nameStart)) return rcode | aa | Flag.TC;
       this.noteExtras(ns);
       if (this.signed) this.queueSigs(cut.nameData, ns, -1, cut.nameStart);

@@ -53,16 +53,6 @@ export interface DaemonOptions {
   built?: boolean;
 }
 
-/**
- * The environment to run bin/secondaryd in as a user would: without NODE_OPTIONS, where tap puts its
- * own loaders (which cannot load the daemon's bundled module).
- */
-export function userEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env = { ...process.env, ...extra };
-  delete env.NODE_OPTIONS;
-  return env;
-}
-
 /** Spawn the CLI with arguments; for one-shot subcommands (check, ...). */
 export function runCli(args: string[], timeoutMs = 30000): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolvePromise) => {
@@ -104,7 +94,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   const child = spawn(cmd, [...entry, 'run', '-c', configPath], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
-    ...(opts.built ? { env: userEnv(opts.env) } : opts.env ? { env: { ...process.env, ...opts.env } } : {}),
+    ...(opts.env ? { env: { ...process.env, ...opts.env } } : {}),
   });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
